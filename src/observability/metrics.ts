@@ -1,0 +1,75 @@
+// Every metric Palisade exports, created once per instance on its own registry so
+// that several instances (tests, or one process per realm) never collide.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Direction = 'in' | 'out';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly sipMessages: Counter<'realm' | 'transport' | 'direction' | 'kind'>;
+  readonly sipParseErrors: Counter<'reason'>;
+  readonly transportConnections: Gauge<'transport'>;
+  readonly transportDrops: Counter<'transport' | 'reason'>;
+  readonly tlsReloads: Counter<'result'>;
+  readonly buildInfo: Gauge<'version' | 'node'>;
+}
+
+export function createMetrics(opts: { version: string; defaultMetrics?: boolean } = { version: '0.0.0' }): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const m: Metrics = {
+    registry,
+    sipMessages: new Counter({
+      name: 'palisade_sip_messages_total',
+      help: 'SIP messages received (in) and sent (out), by realm, transport and kind (request method or response status class such as 2xx)',
+      labelNames: ['realm', 'transport', 'direction', 'kind'] as const,
+      registers: [registry],
+    }),
+    sipParseErrors: new Counter({
+      name: 'palisade_sip_parse_errors_total',
+      help: 'SIP messages refused by the parser, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    transportConnections: new Gauge({
+      name: 'palisade_transport_connections',
+      help: 'Open stream connections, by transport (tcp, tls)',
+      labelNames: ['transport'] as const,
+      registers: [registry],
+    }),
+    transportDrops: new Counter({
+      name: 'palisade_transport_drops_total',
+      help: 'Connections closed or datagrams dropped by the transport layer, by transport and reason',
+      labelNames: ['transport', 'reason'] as const,
+      registers: [registry],
+    }),
+    tlsReloads: new Counter({
+      name: 'palisade_tls_reloads_total',
+      help: 'TLS certificate and key reloads, by result (ok, error)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    buildInfo: new Gauge({
+      name: 'palisade_build_info',
+      help: 'Always 1; labels carry the Palisade and Node.js versions',
+      labelNames: ['version', 'node'] as const,
+      registers: [registry],
+    }),
+  };
+  m.buildInfo.set({ version: opts.version, node: process.versions.node }, 1);
+  for (const t of ['tcp', 'tls']) m.transportConnections.set({ transport: t }, 0);
+  return m;
+}
+
+/** Label for the `kind` of a message: the method of a request, the status class of a response. */
+export function messageKind(method: string, status: number): string {
+  if (status > 0) return `${Math.floor(status / 100)}xx`;
+  return KNOWN_METHODS.has(method) ? method : 'other';
+}
+
+// Methods outside this set are counted as "other" so a scanner inventing method
+// names cannot create unbounded label values.
+const KNOWN_METHODS = new Set([
+  'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE',
+  'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
+]);
