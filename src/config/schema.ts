@@ -80,6 +80,10 @@ export const configSchema = z.strictObject({
           stream: sipLimitsSchema.extend({ maxMessageBytes: sipLimitsSchema.shape.maxMessageBytes.default(65536) }).prefault({}),
         })
         .prefault({}),
+      forceRport: z
+        .boolean()
+        .default(true)
+        .describe('send UDP responses to the source port of the request even without ;rport in its Via (symmetric response routing for clients behind NAT)'),
       malformed: z
         .enum(['reply', 'drop'])
         .default('reply')
