@@ -1,0 +1,126 @@
+// A small, read-only view of zod 4 schema internals, shared by the environment
+// override coercion (which needs the type at a path) and the documentation
+// generator (which needs types, defaults and descriptions of every key). Kept in
+// one file so a zod upgrade that moves `_zod.def` breaks one place.
+import type { z } from 'zod';
+
+type Schema = z.ZodType;
+
+/** The parts of a zod 4 definition we read; every field is optional because defs differ by type. */
+interface LooseDef {
+  readonly type: string;
+  readonly innerType?: Schema;
+  readonly shape?: Record<string, Schema>;
+  readonly element?: Schema;
+  readonly entries?: Record<string, string | number>;
+  readonly values?: readonly unknown[];
+  readonly options?: readonly Schema[];
+  readonly in?: Schema;
+  readonly defaultValue?: unknown;
+  readonly checks?: readonly unknown[];
+}
+
+/** A schema with its wrappers (default, prefault, optional, …) peeled off. */
+export interface Unwrapped {
+  readonly base: Schema;
+  readonly kind: string;
+  readonly optional: boolean;
+  readonly hasDefault: boolean;
+  readonly defaultValue: unknown;
+  readonly description: string | undefined;
+}
+
+export function defOf(s: Schema): LooseDef {
+  return (s as unknown as { _zod: { def: LooseDef } })._zod.def;
+}
+
+function descriptionOf(s: Schema): string | undefined {
+  const d = (s as unknown as { description?: unknown }).description;
+  return typeof d === 'string' ? d : undefined;
+}
+
+const WRAPPERS = new Set(['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch', 'nonoptional']);
+
+export function unwrap(schema: Schema): Unwrapped {
+  let s = schema;
+  let optional = false;
+  let hasDefault = false;
+  let defaultValue: unknown;
+  // The outermost description wins: `.default(x).describe(d)` and `.describe(d).default(x)` both occur.
+  let description = descriptionOf(s);
+  for (;;) {
+    const def = defOf(s);
+    if (def.type === 'pipe' && def.in !== undefined) {
+      s = def.in;
+    } else if (WRAPPERS.has(def.type) && def.innerType !== undefined) {
+      if (def.type === 'optional') optional = true;
+      // A prefault ({}) on an object means "fill from the leaves' defaults": it is not a value to show.
+      if (def.type === 'default' && !hasDefault) {
+        hasDefault = true;
+        defaultValue = typeof def.defaultValue === 'function' ? (def.defaultValue as () => unknown)() : def.defaultValue;
+      }
+      if (def.type === 'prefault') hasDefault = true;
+      s = def.innerType;
+    } else {
+      break;
+    }
+    description ??= descriptionOf(s);
+  }
+  return { base: s, kind: defOf(s).type, optional, hasDefault, defaultValue, description };
+}
+
+export function objectShape(s: Schema): Record<string, Schema> | undefined {
+  const def = defOf(s);
+  return def.type === 'object' ? def.shape : undefined;
+}
+
+export function arrayElement(s: Schema): Schema | undefined {
+  const def = defOf(s);
+  return def.type === 'array' ? def.element : undefined;
+}
+
+export function enumValues(s: Schema): string[] | undefined {
+  const def = defOf(s);
+  if (def.type === 'enum' && def.entries !== undefined) return Object.values(def.entries).map(String);
+  if (def.type === 'literal' && def.values !== undefined) return def.values.map((v) => JSON.stringify(v));
+  return undefined;
+}
+
+/** Bounds and patterns of a number or string, for documentation. */
+export function constraintsOf(s: Schema): string[] {
+  const out: string[] = [];
+  const n = s as unknown as { minValue?: number | null; maxValue?: number | null; isInt?: boolean; minLength?: number | null; maxLength?: number | null };
+  const kind = defOf(s).type;
+  if (kind === 'number') {
+    const lo = n.minValue, hi = n.maxValue;
+    const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) < Number.MAX_SAFE_INTEGER;
+    if (finite(lo) && finite(hi)) out.push(`${lo}–${hi}`);
+    else if (finite(lo)) out.push(`≥ ${lo}`);
+    else if (finite(hi)) out.push(`≤ ${hi}`);
+  }
+  if (kind === 'string') {
+    const bag = (s as unknown as { _zod: { bag: { patterns?: Set<RegExp> } } })._zod.bag;
+    for (const p of bag.patterns ?? []) out.push(`matches \`${p.source}\``);
+    if (typeof n.maxLength === 'number') out.push(`${n.minLength ?? 0}–${n.maxLength} chars`);
+  }
+  return out;
+}
+
+/** The name a reader knows a type by: `integer`, `string`, `"udp" | "tcp"`, `list of listener`, … */
+export function typeName(s: Schema): string {
+  const u = unwrap(s);
+  const e = enumValues(u.base);
+  if (e !== undefined) return e.map((v) => (v.startsWith('"') ? v : `\`${v}\``)).join(' \\| ');
+  switch (u.kind) {
+    case 'number':
+      return (u.base as unknown as { isInt?: boolean }).isInt === true ? 'integer' : 'number';
+    case 'array': {
+      const el = arrayElement(u.base);
+      return el === undefined ? 'list' : `list of ${typeName(el)}`;
+    }
+    case 'object':
+      return 'object';
+    default:
+      return u.kind;
+  }
+}
