@@ -1,0 +1,161 @@
+// Header names (RFC 3261 §7.3, §20) and header-value list handling (§7.3.1).
+
+/** Compact forms: RFC 3261 §7.3.3 plus the later RFCs that registered one. */
+export const COMPACT_FORMS: Readonly<Record<string, string>> = Object.freeze({
+  i: 'call-id',
+  m: 'contact',
+  e: 'content-encoding',
+  l: 'content-length',
+  f: 'from',
+  t: 'to',
+  v: 'via',
+  k: 'supported',
+  s: 'subject',
+  c: 'content-type',
+  o: 'event', // RFC 6665
+  u: 'allow-events', // RFC 6665
+  r: 'refer-to', // RFC 3515
+  b: 'referred-by', // RFC 3892
+  x: 'session-expires', // RFC 4028
+  y: 'identity', // RFC 8224
+  a: 'accept-contact', // RFC 3841
+  j: 'reject-contact', // RFC 3841
+  d: 'request-disposition', // RFC 3841
+});
+
+/** Spelling used when we write a header ourselves (edits keep the caller's spelling). */
+const PRETTY: Readonly<Record<string, string>> = Object.freeze({
+  'call-id': 'Call-ID',
+  cseq: 'CSeq',
+  'www-authenticate': 'WWW-Authenticate',
+  'mime-version': 'MIME-Version',
+});
+
+/**
+ * Headers whose value must not be cut at commas: single-valued ones whose
+ * grammar allows commas (dates, free text, quoted display names) and the
+ * auth headers, where the comma separates auth-params, not header values.
+ * Everything else, including unknown extension headers, is treated as a
+ * comma list (RFC 3261 §7.3.1).
+ */
+const NOT_A_LIST = new Set([
+  'call-id', 'cseq', 'from', 'to', 'content-length', 'content-type', 'max-forwards',
+  'subject', 'date', 'expires', 'min-expires', 'timestamp', 'organization', 'user-agent',
+  'server', 'authorization', 'proxy-authorization', 'www-authenticate', 'proxy-authenticate',
+  'authentication-info', 'retry-after', 'priority', 'mime-version', 'reply-to', 'identity',
+  'identity-info', 'refer-to', 'referred-by', 'session-expires', 'min-se', 'content-disposition',
+  'rseq', 'rack', 'event', 'subscription-state', 'replaces', 'sip-etag', 'sip-if-match',
+]);
+
+export function isListHeader(canonical: string): boolean {
+  return !NOT_A_LIST.has(canonical);
+}
+
+// Spellings seen so far → canonical lowercase long name. Bounded so a peer
+// sending random header names cannot grow it without limit.
+const CANON_CACHE = new Map<string, string>();
+const CANON_CACHE_MAX = 2048;
+
+/** Lowercase long form of a header name: 'V', 'via', 'VIA' → 'via'. */
+export function canonicalName(name: string): string {
+  const hit = CANON_CACHE.get(name);
+  if (hit !== undefined) return hit;
+  const lower = name.toLowerCase();
+  const canon = lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower;
+  if (CANON_CACHE.size < CANON_CACHE_MAX) CANON_CACHE.set(name, canon);
+  return canon;
+}
+
+/** A readable spelling for a canonical name: 'record-route' → 'Record-Route'. */
+export function prettyName(canonical: string): string {
+  const p = PRETTY[canonical];
+  if (p !== undefined) return p;
+  return canonical.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+}
+
+/**
+ * Folded continuation lines are equivalent to one SP (§7.3.1); returns the
+ * value with CRLF+WS runs collapsed and outer whitespace trimmed.
+ */
+export function unfold(v: string): string {
+  if (v.indexOf('\r') === -1 && v.indexOf('\n') === -1) return trimWs(v);
+  let out = '';
+  let i = 0;
+  const n = v.length;
+  while (i < n) {
+    const c = v.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a) {
+      let j = i;
+      while (j < n) {
+        const d = v.charCodeAt(j);
+        if (d === 0x0d || d === 0x0a || d === 0x20 || d === 0x09) j++;
+        else break;
+      }
+      // Trailing WS already emitted before the fold stays; the fold itself becomes one SP.
+      if (!out.endsWith(' ') && !out.endsWith('\t')) out += ' ';
+      i = j;
+    } else {
+      out += v[i];
+      i++;
+    }
+  }
+  return trimWs(out);
+}
+
+export function trimWs(v: string): string {
+  let a = 0;
+  let b = v.length;
+  while (a < b) {
+    const c = v.charCodeAt(a);
+    if (c === 0x20 || c === 0x09) a++;
+    else break;
+  }
+  while (b > a) {
+    const c = v.charCodeAt(b - 1);
+    if (c === 0x20 || c === 0x09) b--;
+    else break;
+  }
+  return a === 0 && b === v.length ? v : v.slice(a, b);
+}
+
+/**
+ * Splits a header value at commas that separate list elements: commas inside
+ * a quoted-string or between < and > belong to the element. Empty elements
+ * (allowed by the #rule) are dropped. One pass, no backtracking.
+ */
+export function splitList(v: string, out: string[] = []): string[] {
+  let start = 0;
+  let inAngle = false;
+  const n = v.length;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0x22 && !inAngle) {
+      // Skip the quoted string; an unterminated one swallows the rest, which
+      // the element parser then rejects.
+      let j = i + 1;
+      for (; j < n; j++) {
+        const d = v.charCodeAt(j);
+        if (d === 0x5c) j++;
+        else if (d === 0x22) break;
+      }
+      i = j;
+    } else if (c === 0x3c) inAngle = true;
+    else if (c === 0x3e) inAngle = false;
+    else if (c === 0x2c && !inAngle) {
+      pushTrimmed(v, start, i, out);
+      start = i + 1;
+    }
+  }
+  pushTrimmed(v, start, n, out);
+  return out;
+}
+
+function pushTrimmed(v: string, a: number, b: number, out: string[]): void {
+  while (a < b && isSpace(v.charCodeAt(a))) a++;
+  while (b > a && isSpace(v.charCodeAt(b - 1))) b--;
+  if (b > a) out.push(v.slice(a, b));
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+}

@@ -1,0 +1,112 @@
+// name-addr / addr-spec with header params: From, To, Contact, Route,
+// Record-Route, Reply-To, Refer-To … (RFC 3261 §20.10, §20.20, §20.39, §25.1).
+
+import { endOfQuoted, isLws, isToken, skipLws } from './chars.js';
+import { parseUri, schemeEnd as schemeEndAt, type SipUri } from './uri.js';
+import { atEnd, formatParams, scanParams, type Params } from './params.js';
+
+export interface NameAddr {
+  /** Display name, unquoted and unescaped; '' when absent. */
+  displayName: string;
+  /** The URI text between < > (or the addr-spec), as written. */
+  rawUri: string;
+  /** Parsed when the scheme is sip, sips or tel; undefined for other schemes (http:, urn:, …). */
+  uri: SipUri | undefined;
+  /** Header params (not URI params); names lowercase. */
+  params: Params;
+  /** params.get('tag') when it has a value. */
+  tag: string | undefined;
+  /** True when written as name-addr (with < >). */
+  bracketed: boolean;
+}
+
+/** Parses one name-addr or addr-spec value (one element of a Contact list, a whole From/To). */
+export function parseNameAddr(v: string): NameAddr | undefined {
+  const n = v.length;
+  let i = skipLws(v, 0);
+  let displayName = '';
+  let bracketed = false;
+  let rawUri: string;
+  if (i >= n) return undefined;
+  const c = v.charCodeAt(i);
+  if (c === 0x22) {
+    const q = endOfQuoted(v, i);
+    if (q < 0) return undefined;
+    displayName = unquote(v.slice(i + 1, q - 1));
+    i = skipLws(v, q);
+    if (v.charCodeAt(i) !== 0x3c) return undefined;
+    bracketed = true;
+  } else if (c === 0x3c) {
+    bracketed = true;
+  } else {
+    // Either `*(token LWS) <` or an addr-spec: look ahead over tokens.
+    let j = i;
+    let lastTokenEnd = i;
+    while (j < n) {
+      const d = v.charCodeAt(j);
+      if (isToken(d)) {
+        j++;
+        lastTokenEnd = j;
+      } else if (isLws(d)) j++;
+      else break;
+    }
+    if (j < n && v.charCodeAt(j) === 0x3c && lastTokenEnd > i) {
+      displayName = v.slice(i, lastTokenEnd).replace(/[ \t\r\n]+/g, ' ');
+      i = j;
+      bracketed = true;
+    }
+  }
+  let rest: number;
+  if (bracketed) {
+    const close = v.indexOf('>', i + 1);
+    if (close < 0) return undefined;
+    rawUri = v.slice(i + 1, close);
+    // RFC 3261 §25.1: LAQUOT/RAQUOT allow no whitespace inside the brackets.
+    if (rawUri.length === 0 || hasWs(rawUri) || schemeEndAt(rawUri) < 0) return undefined;
+    rest = close + 1;
+  } else {
+    // addr-spec: the URI ends at the first ';' (those params are header params) or LWS.
+    const s = i;
+    while (i < n) {
+      const d = v.charCodeAt(i);
+      if (d === 0x3b || isLws(d) || d === 0x2c) break;
+      i++;
+    }
+    rawUri = v.slice(s, i);
+    // §20: a URI with '?' or ',' must be in name-addr form; addr-spec needs a scheme.
+    if (rawUri.length === 0 || schemeEndAt(rawUri) < 0 || rawUri.indexOf('?') >= 0) return undefined;
+    rest = i;
+  }
+  const scheme = rawUri.slice(0, schemeEndAt(rawUri)).toLowerCase();
+  const uri = parseUri(rawUri);
+  if (uri === undefined && (scheme === 'sip' || scheme === 'sips' || scheme === 'tel')) return undefined;
+  const ps = scanParams(v, rest);
+  if (ps === undefined || !atEnd(v, ps.end)) return undefined;
+  const tag = ps.params.get('tag');
+  return { displayName, rawUri, uri, params: ps.params, tag: tag ?? undefined, bracketed };
+}
+
+function hasWs(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (isLws(s.charCodeAt(i))) return true;
+  return false;
+}
+
+function unquote(s: string): string {
+  if (s.indexOf('\\') < 0) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) === 0x5c && i + 1 < s.length) i++;
+    out += s[i];
+  }
+  return out;
+}
+
+function quote(s: string): string {
+  return '"' + s.replace(/["\\]/g, (m) => '\\' + m) + '"';
+}
+
+/** Always writes name-addr form, the one that is unambiguous for every URI. */
+export function formatNameAddr(na: Pick<NameAddr, 'displayName' | 'rawUri' | 'params'>): string {
+  const dn = na.displayName.length > 0 ? quote(na.displayName) + ' ' : '';
+  return `${dn}<${na.rawUri}>${formatParams(na.params)}`;
+}
