@@ -42,12 +42,12 @@ export function loadConfigText(text: string, opts: LoadOptions = {}): LoadResult
   const env = opts.env ?? process.env;
   const file = opts.file;
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return fail(
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return { path: '', message: `YAML syntax error: ${e.message.split('\n')[0] ?? e.code}`, ...(pos !== undefined ? { line: pos.line, column: pos.col } : {}) };
+        return { path: '', message: `YAML syntax error: ${(e.message.split('\n')[0] ?? e.code).replace(/ at line \d+, column \d+:?$/, '')}`, ...(pos !== undefined ? { line: pos.line, column: pos.col } : {}) };
       }),
       file,
     );

@@ -86,23 +86,41 @@ export function enumValues(s: Schema): string[] | undefined {
   return undefined;
 }
 
-/** Bounds and patterns of a number or string, for documentation. */
+interface CheckDef {
+  readonly check?: string;
+  readonly value?: number;
+  readonly inclusive?: boolean;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly pattern?: RegExp;
+}
+
+/** Bounds and patterns of a number or string, for documentation: `1–65535`, `> 0`, `1–64 chars`. */
 export function constraintsOf(s: Schema): string[] {
+  const checks = (defOf(s).checks ?? []).map((c) => (c as { _zod: { def: CheckDef } })._zod.def);
+  let lo: string | undefined;
+  let hi: string | undefined;
+  let minLen: number | undefined;
+  let maxLen: number | undefined;
   const out: string[] = [];
-  const n = s as unknown as { minValue?: number | null; maxValue?: number | null; isInt?: boolean; minLength?: number | null; maxLength?: number | null };
-  const kind = defOf(s).type;
-  if (kind === 'number') {
-    const lo = n.minValue, hi = n.maxValue;
-    const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) < Number.MAX_SAFE_INTEGER;
-    if (finite(lo) && finite(hi)) out.push(`${lo}–${hi}`);
-    else if (finite(lo)) out.push(`≥ ${lo}`);
-    else if (finite(hi)) out.push(`≤ ${hi}`);
+  for (const c of checks) {
+    if (c.check === 'greater_than' && c.value !== undefined) lo = c.inclusive === true ? `${c.value}` : `> ${c.value}`;
+    else if (c.check === 'less_than' && c.value !== undefined) hi = c.inclusive === true ? `${c.value}` : `< ${c.value}`;
+    else if (c.check === 'min_length') minLen = c.minimum;
+    else if (c.check === 'max_length') maxLen = c.maximum;
+    else if (c.pattern instanceof RegExp) out.push(`matching \`${c.pattern.source}\``);
   }
-  if (kind === 'string') {
-    const bag = (s as unknown as { _zod: { bag: { patterns?: Set<RegExp> } } })._zod.bag;
-    for (const p of bag.patterns ?? []) out.push(`matches \`${p.source}\``);
-    if (typeof n.maxLength === 'number') out.push(`${n.minLength ?? 0}–${n.maxLength} chars`);
+  // "> 0" reads as "positive"; a closed range as "a–b".
+  if (lo === '> 0' && hi === undefined) out.unshift('> 0');
+  else if (lo !== undefined && hi !== undefined && !lo.startsWith('>') && !hi.startsWith('<')) out.unshift(`${lo}–${hi}`);
+  else {
+    if (hi !== undefined) out.unshift(hi.startsWith('<') ? hi : `≤ ${hi}`);
+    if (lo !== undefined) out.unshift(lo.startsWith('>') ? lo : `≥ ${lo}`);
   }
+  if (minLen !== undefined && maxLen !== undefined) out.push(`${minLen}–${maxLen} chars`);
+  else if (maxLen !== undefined) out.push(`≤ ${maxLen} chars`);
+  else if (minLen === 1) out.push('non-empty');
+  else if (minLen !== undefined) out.push(`≥ ${minLen} chars`);
   return out;
 }
 
@@ -110,7 +128,7 @@ export function constraintsOf(s: Schema): string[] {
 export function typeName(s: Schema): string {
   const u = unwrap(s);
   const e = enumValues(u.base);
-  if (e !== undefined) return e.map((v) => (v.startsWith('"') ? v : `\`${v}\``)).join(' \\| ');
+  if (e !== undefined) return e.map((v) => (v.startsWith('"') ? v : `\`${v}\``)).join(' | ');
   switch (u.kind) {
     case 'number':
       return (u.base as unknown as { isInt?: boolean }).isInt === true ? 'integer' : 'number';
