@@ -1,0 +1,57 @@
+// Connection admission: a total cap and a per-remote-address cap for TCP+TLS together,
+// checked at accept so an over-limit connection costs one accept and one close.
+import type { PalisadeConfig } from '../config/schema.js';
+
+export interface TransportLimits {
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  readonly idleTimeoutMs: number;
+  /** Unframed inbound bytes per connection; also the bound on queued outbound bytes. */
+  readonly maxBufferedBytes: number;
+  readonly maxMessageBytes: number;
+  readonly handshakeTimeoutMs: number;
+}
+
+export function limitsFromConfig(cfg: PalisadeConfig): TransportLimits {
+  return {
+    maxConnections: cfg.transport.maxConnections,
+    maxConnectionsPerIp: cfg.transport.maxConnectionsPerIp,
+    idleTimeoutMs: cfg.transport.idleTimeoutMs,
+    maxBufferedBytes: cfg.transport.maxBufferedBytes,
+    maxMessageBytes: cfg.sip.limits.stream.maxMessageBytes,
+    handshakeTimeoutMs: cfg.transport.tls.handshakeTimeoutMs,
+  };
+}
+
+export type Admission = 'ok' | 'conn_limit' | 'per_ip_limit';
+
+export interface ConnectionAdmission {
+  /** Reserves a slot for `ip` when one is free. Every 'ok' must be paired with one release(). */
+  admit(ip: string): Admission;
+  release(ip: string): void;
+  total(): number;
+}
+
+export function createAdmission(limits: Pick<TransportLimits, 'maxConnections' | 'maxConnectionsPerIp'>): ConnectionAdmission {
+  let total = 0;
+  // Entries are deleted at zero, so the map holds only addresses with open connections.
+  const perIp = new Map<string, number>();
+  return {
+    admit(ip) {
+      if (total >= limits.maxConnections) return 'conn_limit';
+      const n = perIp.get(ip) ?? 0;
+      if (n >= limits.maxConnectionsPerIp) return 'per_ip_limit';
+      perIp.set(ip, n + 1);
+      total++;
+      return 'ok';
+    },
+    release(ip) {
+      const n = perIp.get(ip);
+      if (n === undefined) return;
+      if (n <= 1) perIp.delete(ip);
+      else perIp.set(ip, n - 1);
+      total--;
+    },
+    total: () => total,
+  };
+}

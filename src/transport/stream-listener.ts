@@ -1,0 +1,231 @@
+// A TCP or TLS listener. Both accept on a plain net.Server so admission (connection
+// limits) and the connections gauge see every socket at accept, before any TLS work;
+// a TLS listener then hands the admitted socket to a tls.Server that never listens
+// itself (server.emit('connection')), which gives us setSecureContext() for reloads,
+// its handshake timeout and its client-certificate checks.
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Destination, InboundMessage, Source } from './types.js';
+import type { DropReason, DropReporter } from './drops.js';
+import type { ConnectionAdmission, TransportLimits } from './limits.js';
+import type { Listener, ResolvedListener } from './listener.js';
+import { unmapAddress } from './address.js';
+import { attachStreamConnection, type StreamConnection } from './stream.js';
+import {
+  createTlsCredentials,
+  errorMessage,
+  loadSecureContextOptions,
+  type TlsCredentials,
+  type TlsSettings,
+  type TlsWatchOptions,
+} from './tls-context.js';
+
+export interface StreamListenerEnv {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly reportDrop: DropReporter;
+  readonly onMessage: (msg: InboundMessage) => void;
+  readonly limits: TransportLimits;
+  /** Shared by every stream listener: the limits are for the whole process. */
+  readonly admission: ConnectionAdmission;
+  readonly nextConnectionId: () => number;
+  /** The manager's table, so send() finds a connection by id. */
+  readonly register: (conn: StreamConnection) => void;
+  readonly unregister: (conn: StreamConnection) => void;
+  readonly lookup: (connectionId: number) => StreamConnection | undefined;
+  readonly tlsSettings: TlsSettings;
+  /** When set, TLS files are watched and reloaded on change. */
+  readonly tlsWatch?: TlsWatchOptions;
+}
+
+/** An admitted socket whose TLS handshake has not finished. */
+interface Handshaking {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  reported: boolean;
+}
+
+export async function startStreamListener(l: ResolvedListener, env: StreamListenerEnv): Promise<Listener> {
+  const transport = l.transport;
+  if (transport === 'udp') throw new Error(`listener ${l.id}: not a stream transport`);
+
+  let tlsServer: TlsServer | undefined;
+  let credentials: TlsCredentials | undefined;
+  if (transport === 'tls') {
+    if (l.tls === undefined) throw new Error(`listener ${l.id}: tls listener without tls files`);
+    const initial = await loadSecureContextOptions(l.tls.files, env.tlsSettings);
+    const server = createTlsServer({
+      ...initial,
+      requestCert: l.tls.clientCert !== 'none',
+      rejectUnauthorized: l.tls.clientCert === 'require',
+      handshakeTimeout: env.limits.handshakeTimeoutMs,
+    });
+    tlsServer = server;
+    credentials = createTlsCredentials(l.tls.files, env.tlsSettings, initial, {
+      logger: env.logger,
+      metrics: env.metrics,
+      listenerId: l.id,
+      apply: (options) => server.setSecureContext(options),
+    });
+  }
+
+  const rawSockets = new Set<Socket>();
+  const connections = new Set<StreamConnection>();
+  // Keyed by the raw peer tuple, which the TLSSocket reports too.
+  const handshaking = new Map<string, Handshaking>();
+  let localAddress = '';
+  let localPort = 0;
+
+  const dropped = (reason: DropReason, remote: { address: string; port?: number }, detail: string, id?: number): void => {
+    env.reportDrop(transport, reason, remote, detail, { listenerId: l.id, ...(id !== undefined ? { connectionId: id } : {}) });
+  };
+
+  const connectionEnv = {
+    logger: env.logger,
+    reportDrop: env.reportDrop,
+    onMessage: env.onMessage,
+    idleTimeoutMs: env.limits.idleTimeoutMs,
+    maxBufferedBytes: env.limits.maxBufferedBytes,
+    maxMessageBytes: env.limits.maxMessageBytes,
+    onClose: (conn: StreamConnection) => {
+      connections.delete(conn);
+      env.unregister(conn);
+    },
+  };
+
+  function attach(socket: Socket, id: number, remoteAddress: string, remotePort: number, tlsPeer?: Pick<Source, 'peerAuthorized' | 'peerCertificate'>): void {
+    const source: Source = {
+      transport,
+      realm: l.realm,
+      listenerId: l.id,
+      localAddress: unmapAddress(socket.localAddress ?? localAddress),
+      localPort: socket.localPort ?? localPort,
+      remoteAddress,
+      remotePort,
+      connectionId: id,
+      ...tlsPeer,
+    };
+    const conn = attachStreamConnection(socket, source, connectionEnv);
+    connections.add(conn);
+    env.register(conn);
+  }
+
+  function onAccept(raw: Socket): void {
+    raw.on('error', (err: NodeJS.ErrnoException) => {
+      env.logger.debug({ listenerId: l.id, err: err.message, code: err.code }, 'raw socket error');
+    });
+    const rawAddress = raw.remoteAddress;
+    const remotePort = raw.remotePort;
+    if (rawAddress === undefined || remotePort === undefined) {
+      raw.destroy(); // already gone
+      return;
+    }
+    const remoteAddress = unmapAddress(rawAddress);
+    const admission = env.admission.admit(remoteAddress);
+    if (admission !== 'ok') {
+      dropped(admission, { address: remoteAddress, port: remotePort }, `limit reached (${admission})`);
+      raw.destroy();
+      return;
+    }
+    env.metrics.transportConnections.inc({ transport });
+    rawSockets.add(raw);
+    const id = env.nextConnectionId();
+    const key = `${rawAddress}|${remotePort}`;
+    raw.once('close', () => {
+      // The raw socket closes exactly once whatever layer ended it: account here.
+      rawSockets.delete(raw);
+      env.admission.release(remoteAddress);
+      env.metrics.transportConnections.dec({ transport });
+      const hs = handshaking.get(key);
+      if (hs !== undefined && hs.id === id) {
+        handshaking.delete(key);
+        // Node closes a TLS socket whose client certificate failed verification without
+        // a tlsClientError; a peer leaving mid-handshake lands here too.
+        if (!hs.reported) dropped('tls_error', { address: remoteAddress, port: remotePort }, 'closed before the TLS handshake completed', id);
+      }
+    });
+
+    if (tlsServer === undefined) {
+      attach(raw, id, remoteAddress, remotePort);
+      return;
+    }
+    handshaking.set(key, { id, remoteAddress, remotePort, reported: false });
+    tlsServer.emit('connection', raw);
+  }
+
+  if (tlsServer !== undefined) {
+    tlsServer.on('secureConnection', (socket: TLSSocket) => {
+      const hs = handshaking.get(`${socket.remoteAddress}|${socket.remotePort}`);
+      if (hs === undefined) {
+        socket.destroy();
+        return;
+      }
+      handshaking.delete(`${socket.remoteAddress}|${socket.remotePort}`);
+      const cert = socket.getPeerCertificate(false);
+      const hasCert = cert !== null && typeof cert === 'object' && cert.raw !== undefined;
+      attach(socket, hs.id, hs.remoteAddress, hs.remotePort, {
+        peerAuthorized: socket.authorized,
+        ...(hasCert ? { peerCertificate: cert } : {}),
+      });
+    });
+    tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      const hs = handshaking.get(`${socket.remoteAddress}|${socket.remotePort}`);
+      const reason: DropReason = err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake_timeout' : 'tls_error';
+      if (hs !== undefined) hs.reported = true;
+      dropped(reason, { address: hs?.remoteAddress ?? unmapAddress(socket.remoteAddress ?? 'unknown'), port: hs?.remotePort }, err.message, hs?.id);
+      // Node leaves the socket open after a handshake timeout: close it ourselves.
+      socket.destroy();
+    });
+  }
+
+  const server: NetServer = createNetServer({ noDelay: true }, onAccept);
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ host: l.address, port: l.port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  }).catch((err: unknown) => {
+    credentials?.close();
+    throw err;
+  });
+  server.on('error', (err) => {
+    // After listen, errors are accept failures (e.g. EMFILE); the server keeps running.
+    env.logger.error({ listenerId: l.id, err: errorMessage(err) }, 'stream listener error');
+  });
+  const bound = server.address();
+  if (bound !== null && typeof bound === 'object') {
+    localAddress = unmapAddress(bound.address);
+    localPort = bound.port;
+  }
+  if (credentials !== undefined && env.tlsWatch !== undefined) credentials.watch(env.tlsWatch);
+
+  let closed = false;
+  return {
+    info: { id: l.id, realm: l.realm, transport, address: localAddress, port: localPort, advertise: l.advertise },
+    send(dest: Destination, data: Buffer): boolean {
+      // Outbound connection setup (RFC 5923 reuse, connect on demand) will go here;
+      // for now a stream reply needs the connection the request came on.
+      if (dest.connectionId === undefined) return false;
+      const conn = env.lookup(dest.connectionId);
+      // The listener check keeps a message for one realm off another realm's connection.
+      if (conn === undefined || conn.source.listenerId !== l.id) return false;
+      return conn.write(data);
+    },
+    reloadTls: () => credentials?.reload() ?? Promise.resolve({ ok: true }),
+    close() {
+      if (closed) return Promise.resolve();
+      closed = true;
+      credentials?.close();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const c of connections) c.destroy();
+        for (const s of rawSockets) s.destroy();
+      });
+    },
+  };
+}
