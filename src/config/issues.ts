@@ -86,7 +86,7 @@ export function issueToErrors(issue: Issue, raw: unknown, knownKeys: (path: read
     case 'too_small':
       return [{ path: formatPath(path), message: `must be at least ${bound(issue.origin, issue.minimum)}${issue.inclusive === false ? ' (exclusive)' : ''}, found ${showValue(found)}` }];
     case 'invalid_value':
-      return [{ path: formatPath(path), message: `expected one of: ${issue.values.map((v) => String(v)).join(', ')}; found ${showValue(found)}` }];
+      return [{ path: formatPath(path), message: `${found === undefined ? 'required: ' : ''}expected one of: ${issue.values.map((v) => String(v)).join(', ')}; found ${showValue(found)}` }];
     case 'invalid_format':
       return [{ path: formatPath(path), message: `must ${issue.pattern !== undefined ? `match /${issue.pattern}/` : `be a valid ${issue.format}`}, found ${showValue(found)}` }];
     case 'not_multiple_of':
