@@ -118,6 +118,114 @@ export const configSchema = z.strictObject({
       internal: realmSchema.prefault({}),
     })
     .prefault({}),
+  proxy: z
+    .strictObject({
+      timers: z
+        .strictObject({
+          t1Ms: positiveInt.default(500).describe('RFC 3261 T1: round-trip estimate; base of retransmission and timeout timers'),
+          t2Ms: positiveInt.default(4000).describe('RFC 3261 T2: longest retransmission interval for non-INVITE requests and INVITE responses'),
+          t4Ms: positiveInt.default(5000).describe('RFC 3261 T4: how long a message may stay in the network'),
+          timerCMs: positiveInt.default(180_000).describe('RFC 3261 §16.6 Timer C: an INVITE with no final answer for this long is cancelled'),
+        })
+        .prefault({}),
+      maxForwards: positiveInt.max(255).default(70).describe('Max-Forwards put on requests that arrive without one'),
+      dialogIdleMs: positiveInt
+        .default(7_200_000)
+        .describe('a dialog with no in-dialog request for this long (and no Session-Expires telling otherwise) is torn down with BYE both ways'),
+      trunkHeader: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/)
+        .default('X-Palisade-Trunk')
+        .describe('header by which the softswitch names the trunk for a call it sends out; removed before sending'),
+    })
+    .prefault({}),
+  topology: z
+    .strictObject({
+      maskCallId: z
+        .strictObject({
+          external: z.boolean().default(true).describe('replace the Call-ID of calls sent to the external realm'),
+          internal: z.boolean().default(true).describe('replace the Call-ID of calls sent to the softswitch'),
+        })
+        .prefault({}),
+      keys: z
+        .array(
+          z.strictObject({
+            id: z.number().int().min(0).max(255).describe('key id carried in tokens; must be unique'),
+            key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 encoding of 32 bytes').describe('AES-256-GCM key, base64 (openssl rand -base64 32)'),
+            notAfter: z.string().datetime({ offset: true }).optional().describe('retired key: tokens sealed with it open until this time (ISO 8601)'),
+          }),
+        )
+        .default([])
+        .describe('token keys, newest first; the first seals, all open. Empty: a random key per process (fine for one instance, not for a fleet)'),
+      strip: z
+        .strictObject({
+          toExternal: z
+            .array(z.string().min(1))
+            .default(['P-*', 'X-*', 'Server', 'User-Agent', 'Organization', 'Warning', 'History-Info', 'Diversion', 'Call-Info', 'Alert-Info', 'Error-Info', 'Remote-Party-ID', 'Reason', 'Path', 'Service-Route'])
+            .describe('headers removed from everything sent to the external realm (a trailing * matches a prefix)'),
+          toInternal: z
+            .array(z.string().min(1))
+            .default(['P-*', 'X-*', 'Server', 'User-Agent', 'Organization', 'Warning', 'Path', 'Service-Route'])
+            .describe('headers removed from everything sent to the softswitch (a trailing * matches a prefix)'),
+        })
+        .prefault({}),
+      keep: z
+        .strictObject({
+          toExternal: z.array(z.string().min(1)).default([]).describe('exceptions to strip.toExternal'),
+          toInternal: z.array(z.string().min(1)).default([]).describe('exceptions to strip.toInternal'),
+        })
+        .prefault({}),
+      add: z
+        .strictObject({
+          toExternal: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9!%*_+`'~.-]+$/), value: z.string().regex(/^[^\r\n]*$/) })).default([]).describe('headers set (replacing any of that name) on everything sent to the external realm'),
+          toInternal: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9!%*_+`'~.-]+$/), value: z.string().regex(/^[^\r\n]*$/) })).default([]).describe('headers set (replacing any of that name) on everything sent to the softswitch'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  softswitches: z
+    .strictObject({
+      targets: z
+        .array(
+          z.strictObject({
+            id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).describe('name in logs and in palisade_upstream_up{target}'),
+            host: ipOrHost.describe('address or DNS name of the softswitch'),
+            port: port.optional().describe('default 5060 (5061 for tls)'),
+            transport: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+            priority: z.number().int().min(0).max(65535).default(1).describe('lower is preferred; higher priorities are used only when all lower ones are down'),
+            weight: z.number().int().min(0).max(65535).default(100).describe('share of new calls among targets of the same priority'),
+          }),
+        )
+        .default([])
+        .describe('the internal softswitches calls from the external realm go to'),
+      health: z
+        .strictObject({
+          intervalMs: positiveInt.default(10_000).describe('OPTIONS health check interval per target'),
+          timeoutMs: positiveInt.default(2_000).describe('a check unanswered for this long fails'),
+          downAfter: positiveInt.default(2).describe('consecutive failures that mark a target down'),
+          upAfter: positiveInt.default(1).describe('consecutive successes that mark it up again'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  trunks: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).describe('trunk name, as given in proxy.trunkHeader and in metrics'),
+        target: z.string().regex(/^sips?:/i, 'a sip: or sips: URI').optional().describe('where calls for this trunk are sent, e.g. sip:carrier.example.com;transport=tls'),
+        prefixes: z.array(z.string().regex(/^\+?[0-9*#]{1,32}$/)).default([]).describe('Request-URI user prefixes routed to this trunk when the softswitch names no trunk'),
+        credentials: z
+          .strictObject({
+            username: z.string().min(1),
+            password: z.string().min(1).optional().describe('outbound digest password (never logged)'),
+            realm: z.string().optional().describe('answer only challenges of this realm'),
+          })
+          .optional()
+          .describe('credentials for answering the carrier\'s 401/407 challenges'),
+      }),
+    )
+    .default([])
+    .describe('carrier and customer trunks'),
 });
 
 export type PalisadeConfig = z.infer<typeof configSchema>;

@@ -40,7 +40,7 @@ export function createInbound(deps: InboundDeps) {
   const streamLimits = config.sip.limits.stream;
 
   function send(req: SipMessage, source: Source, status: number, reason: string, headers?: Array<[string, string]>): void {
-    const ok = replyTo(deps.transports, req, source, status, reason, headers);
+    const ok = replyTo(deps.transports, req, source, status, reason, { headers, forceRport: config.sip.forceRport });
     if (ok) metrics.sipMessages.inc({ realm: source.realm, transport: source.transport, direction: 'out', kind: messageKind('', status) });
   }
 
