@@ -16,7 +16,15 @@ export interface Metrics {
 
 export function createMetrics(opts: { version: string; defaultMetrics?: boolean } = { version: '0.0.0' }): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names these gauges with a _total suffix, which Prometheus reserves
+    // for counters (promtool rejects them); the per-type gauges without the suffix
+    // carry the same information, so the sums go.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(name);
+    }
+  }
   const m: Metrics = {
     registry,
     sipMessages: new Counter({
