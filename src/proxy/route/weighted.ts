@@ -11,24 +11,34 @@ export interface Weighted {
 }
 
 /**
- * Chooses one entry of a single priority group. Follows the RFC's running-sum
- * draw: weight-0 entries are placed first and the draw is over [0, sum], so they
- * win only when the draw is exactly 0 (or when every weight is 0).
+ * Chooses one entry of a single priority group. RFC 2782's running-sum draw over
+ * [0, sum] gives weight-0 entries (placed first) the draw 0 alone, i.e. a 1/(sum+1)
+ * chance. Taken literally it also hands that extra slot to the first weighted entry
+ * when no weight-0 entry exists, skewing shares; so the slot 0 exists only when a
+ * weight-0 entry does, and weighted entries get exactly weight/sum of the rest.
  */
 export function drawWeighted<T extends Weighted>(group: readonly T[], random: Random): T | undefined {
   if (group.length <= 1) return group[0];
-  const ordered = [...group.filter((e) => e.weight <= 0), ...group.filter((e) => e.weight > 0)];
   let sum = 0;
-  for (const e of ordered) sum += Math.max(0, e.weight);
+  let standby: T | undefined;
+  for (const e of group) {
+    if (e.weight > 0) sum += e.weight;
+    else standby ??= e;
+  }
   // All standbys: no weight says anything, so share evenly rather than always take the first.
   if (sum === 0) return group[Math.min(group.length - 1, Math.floor(random() * group.length))];
-  const draw = Math.min(sum, Math.floor(random() * (sum + 1)));
+  const zeroSlot = standby ? 1 : 0;
+  const draw = Math.floor(random() * (sum + zeroSlot)) + 1 - zeroSlot; // in [0, sum] or [1, sum]
+  if (draw <= 0 && standby) return standby;
   let running = 0;
-  for (const e of ordered) {
-    running += Math.max(0, e.weight);
+  let last: T | undefined;
+  for (const e of group) {
+    if (e.weight <= 0) continue;
+    running += e.weight;
+    last = e;
     if (running >= draw) return e;
   }
-  return ordered[ordered.length - 1];
+  return last; // only reached if random() returned 1, which it must not
 }
 
 /** The lowest-priority group of `entries` (all entries sharing the smallest priority value). */
