@@ -96,7 +96,6 @@ export function answerChallenge(
     return { error: `no acceptable challenge: ${refused.join('; ')}` };
   }
 
-  const info = algorithmInfo(best.algorithm);
   const ha1 = cred.password !== undefined ? computeHa1(best.algorithm, cred.username, best.realm, cred.password) : (cred.ha1 as string);
   const cnonce = best.qop !== undefined ? (opts.cnonce ?? defaultCnonce)() : undefined;
   const nc = best.qop !== undefined ? (opts.nc ?? 1).toString(16).padStart(8, '0') : undefined;
