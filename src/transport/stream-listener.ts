@@ -144,7 +144,9 @@ export async function startStreamListener(l: ResolvedListener, env: StreamListen
         handshaking.delete(key);
         // Node closes a TLS socket whose client certificate failed verification without
         // a tlsClientError; a peer leaving mid-handshake lands here too.
-        if (!hs.reported) dropped('tls_error', { address: remoteAddress, port: remotePort }, 'closed before the TLS handshake completed', id);
+        if (!hs.reported) {
+          dropped('tls_error', { address: remoteAddress, port: remotePort }, 'closed during the TLS handshake (or client certificate refused)', id);
+        }
       }
     });
 
@@ -172,12 +174,16 @@ export async function startStreamListener(l: ResolvedListener, env: StreamListen
       });
     });
     tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      // Read the peer tuple first: a destroyed socket may no longer know it.
       const hs = handshaking.get(`${socket.remoteAddress}|${socket.remotePort}`);
-      const reason: DropReason = err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake_timeout' : 'tls_error';
-      if (hs !== undefined) hs.reported = true;
-      dropped(reason, { address: hs?.remoteAddress ?? unmapAddress(socket.remoteAddress ?? 'unknown'), port: hs?.remotePort }, err.message, hs?.id);
       // Node leaves the socket open after a handshake timeout: close it ourselves.
       socket.destroy();
+      // No entry: the raw socket's close already counted this connection (Node reports
+      // "socket hang up" after it drops a client whose certificate failed verification).
+      if (hs === undefined || hs.reported) return;
+      hs.reported = true;
+      const reason: DropReason = err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake_timeout' : 'tls_error';
+      dropped(reason, { address: hs.remoteAddress, port: hs.remotePort }, err.message, hs.id);
     });
   }
 
