@@ -67,7 +67,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   http: z
     .strictObject({
-      enabled: z.boolean().default(true),
+      enabled: z.boolean().default(true).describe('serve /metrics, /health and /ready'),
       address: ipOrHost.default('127.0.0.1').describe('address of the /metrics, /health and /ready server'),
       port: port.default(9090).describe('port of the /metrics, /health and /ready server'),
     })
@@ -99,7 +99,7 @@ export const configSchema = z.strictObject({
       tls: tlsFilesSchema
         .extend({
           handshakeTimeoutMs: positiveInt.default(5000).describe('close a TLS connection that has not finished its handshake in this time'),
-          minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+          minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('oldest TLS version accepted'),
           ciphers: z
             .string()
             .default(
