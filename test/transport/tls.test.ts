@@ -106,6 +106,17 @@ describe('TLS listeners', () => {
     expect(await gauge(h.metrics, 'tls')).toBe(0);
   });
 
+  it('closes a TLS connection that goes silent after its handshake (idleTimeoutMs)', async () => {
+    h = await startHarness(tlsConfig({ transport: { idleTimeoutMs: 200, tls: { handshakeTimeoutMs: 100 } } }));
+    const c = tlsClient(h.listener('s').port);
+    expect(await c.secured).toBe(true);
+    const t0 = Date.now();
+    await c.closed;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150); // the idle timer, not the handshake timer
+    expect(await dropCount(h.metrics, 'tls', 'idle_timeout')).toBe(1);
+    expect(await dropCount(h.metrics, 'tls', 'handshake_timeout')).toBe(0);
+  });
+
   it('applies the per-IP limit to TLS connections before any handshake', async () => {
     h = await startHarness(tlsConfig({ transport: { maxConnectionsPerIp: 1 } }));
     const a = tlsClient(h.listener('s').port);
