@@ -3,7 +3,7 @@
 // `palisade config-docs > docs/configuration.md`.
 import type { z } from 'zod';
 import { configSchema } from './schema.js';
-import { arrayElement, constraintsOf, objectShape, typeName, unwrap } from './walk.js';
+import { arrayElement, code, constraintsOf, objectShape, typeName, unwrap } from './walk.js';
 
 export interface ConfigKeyDoc {
   /** Dotted path; `[]` stands for "each element of the list". */
@@ -110,8 +110,8 @@ export function renderConfigDocs(schema: z.ZodType = configSchema): string {
   for (const [top, list] of sections) {
     parts.push(`\n### \`${top}\`\n\n| key | type | default | description |\n|---|---|---|---|`);
     for (const d of list) {
-      const def = d.default !== undefined ? `\`${cell(d.default)}\`` : d.required ? '*required*' : '—';
-      parts.push(`| \`${cell(d.path)}\` | ${cell(d.type)} | ${def} | ${cell(d.description)} |`);
+      const def = d.default !== undefined ? cell(code(d.default)) : d.required ? '*required*' : '—';
+      parts.push(`| ${cell(code(d.path))} | ${cell(d.type)} | ${def} | ${cell(d.description)} |`);
     }
   }
   return `${parts.join('\n')}\n`;

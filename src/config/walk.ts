@@ -95,6 +95,13 @@ interface CheckDef {
   readonly pattern?: RegExp;
 }
 
+/** Markdown code span that survives backticks inside (CommonMark: a longer fence). */
+export function code(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  return longest === 0 ? `${fence}${text}${fence}` : `${fence} ${text} ${fence}`;
+}
+
 /** Bounds and patterns of a number or string, for documentation: `1–65535`, `> 0`, `1–64 chars`. */
 export function constraintsOf(s: Schema): string[] {
   const checks = (defOf(s).checks ?? []).map((c) => (c as { _zod: { def: CheckDef } })._zod.def);
@@ -108,7 +115,7 @@ export function constraintsOf(s: Schema): string[] {
     else if (c.check === 'less_than' && c.value !== undefined) hi = c.inclusive === true ? `${c.value}` : `< ${c.value}`;
     else if (c.check === 'min_length') minLen = c.minimum;
     else if (c.check === 'max_length') maxLen = c.maximum;
-    else if (c.pattern instanceof RegExp) out.push(`matching \`${c.pattern.source}\``);
+    else if (c.pattern instanceof RegExp) out.push(`matching ${code(c.pattern.source)}`);
   }
   // "> 0" reads as "positive"; a closed range as "a–b".
   if (lo === '> 0' && hi === undefined) out.unshift('> 0');
