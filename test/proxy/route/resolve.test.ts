@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSipResolver } from '../../../src/proxy/route/resolve.js';
 import { createDnsCache } from '../../../src/proxy/route/dns-cache.js';
 import { addr, fakeDns, naptr, srv } from './fake-dns.js';
@@ -30,10 +30,6 @@ const carrier = () =>
   });
 
 describe('RFC 3263 resolution', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it('uses numeric IPv4 and IPv6 hosts directly, with the transport default port (§4.1, §4.2)', async () => {
     const dns = fakeDns({});
     const r = createSipResolver({ resolver: dns });
@@ -173,10 +169,6 @@ describe('RFC 3263 resolution', () => {
 });
 
 describe('DNS cache', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it('keeps address answers for their TTL and SRV/NAPTR for the default TTL', async () => {
     let now = 0;
     const dns = carrier();
