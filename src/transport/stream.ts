@@ -65,7 +65,7 @@ export function attachStreamConnection(socket: Socket, source: Source, env: Stre
     const receivedAt = process.hrtime.bigint();
     const r = framer.push(chunk);
     for (const ev of r.events) {
-      if (closed) return; // onMessage may have closed us
+      if (closed || socket.destroyed) return; // onMessage may have closed us
       if (ev.type === 'ping') {
         conn.write(PONG);
         continue;

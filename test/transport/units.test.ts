@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { defaultListenerId, mapForFamily, uniqueIds, unmapAddress } from '../../src/transport/address.js';
+import { createAdmission } from '../../src/transport/limits.js';
+import { isKeepAliveDatagram } from '../../src/transport/udp.js';
+import { resolveListeners } from '../../src/transport/manager.js';
+import { testConfig } from './helpers.js';
+
+describe('addresses', () => {
+  it('unmaps IPv4-mapped IPv6 and leaves everything else alone', () => {
+    expect(unmapAddress('::ffff:192.0.2.1')).toBe('192.0.2.1');
+    expect(unmapAddress('::FFFF:10.0.0.1')).toBe('10.0.0.1');
+    expect(unmapAddress('::ffff:abcd')).toBe('::ffff:abcd');
+    expect(unmapAddress('2001:db8::1')).toBe('2001:db8::1');
+    expect(unmapAddress('192.0.2.1')).toBe('192.0.2.1');
+  });
+
+  it('maps IPv4 back for an IPv6 socket only', () => {
+    expect(mapForFamily('192.0.2.1', 6)).toBe('::ffff:192.0.2.1');
+    expect(mapForFamily('192.0.2.1', 4)).toBe('192.0.2.1');
+    expect(mapForFamily('::1', 6)).toBe('::1');
+  });
+
+  it('builds sanitized default ids and de-duplicates them', () => {
+    expect(defaultListenerId('external', { transport: 'tls', address: 'fe80::1%eth0' })).toBe('external-tls-fe80__1_eth0-5061');
+    expect(uniqueIds(['a', 'b', 'a', 'a'])).toEqual(['a', 'b', 'a-2', 'a-3']);
+  });
+
+  it('refuses two configured listeners with the same id', async () => {
+    const cfg = testConfig({ realms: { external: { listeners: [{ id: 'x', transport: 'udp' }] }, internal: { listeners: [{ id: 'x', transport: 'tcp' }] } } });
+    await expect(resolveListeners(cfg, '/')).rejects.toThrow(/duplicate listener ids: x/);
+  });
+
+  it('resolves TLS paths against baseDir and reads the CA only when client certificates are checked', async () => {
+    const cfg = testConfig({
+      realms: { external: { listeners: [{ id: 'a', transport: 'tls' }, { id: 'b', transport: 'tls', tls: { clientCert: 'request', caFile: '/etc/ca.pem' } }] } },
+    });
+    const [a, b] = await resolveListeners(cfg, '/srv/palisade');
+    expect(a?.tls).toEqual({ clientCert: 'none', files: { certFile: '/srv/palisade/certs/server.crt', keyFile: '/srv/palisade/certs/server.key' } });
+    expect(b?.tls?.files.caFile).toBe('/etc/ca.pem');
+    expect(a?.port).toBe(5061);
+  });
+});
+
+describe('connection admission', () => {
+  it('caps per address and in total, and frees slots on release', () => {
+    const adm = createAdmission({ maxConnections: 3, maxConnectionsPerIp: 2 });
+    expect([adm.admit('a'), adm.admit('a'), adm.admit('a')]).toEqual(['ok', 'ok', 'per_ip_limit']);
+    expect([adm.admit('b'), adm.admit('c')]).toEqual(['ok', 'conn_limit']);
+    adm.release('a');
+    expect(adm.admit('c')).toBe('ok');
+    expect(adm.total()).toBe(3);
+    adm.release('unknown'); // never admitted: no effect
+    expect(adm.total()).toBe(3);
+  });
+});
+
+describe('UDP keep-alive datagrams', () => {
+  it('are only CR/LF bytes', () => {
+    expect(isKeepAliveDatagram(Buffer.from('\r\n\r\n'))).toBe(true);
+    expect(isKeepAliveDatagram(Buffer.from('\r\n'))).toBe(true);
+    expect(isKeepAliveDatagram(Buffer.from('\r\nX'))).toBe(false);
+  });
+});
