@@ -3,6 +3,8 @@ import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto'
 import { mkdtempSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, createServer } from 'node:tls';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { run } from './run.js';
 
@@ -40,6 +42,24 @@ describe('palisade gen-certs', () => {
     expect(createPublicKey(key).export({ type: 'spki', format: 'pem' })).toBe(server.publicKey.export({ type: 'spki', format: 'pem' }));
     expect(key.asymmetricKeyDetails?.modulusLength).toBe(2048);
     for (const f of ['ca.key', 'server.key']) expect(statSync(join(out, f)).mode & 0o777).toBe(0o600);
+  });
+
+  it('a real TLS handshake: the client trusts ca.crt and the name matches', async () => {
+    const server = createServer({ key: readFileSync(join(out, 'server.key')), cert: readFileSync(join(out, 'server.crt')) }, (s) => s.end());
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const authorized = await new Promise<boolean>((res, rej) => {
+        const c = connect({ host: '127.0.0.1', port, servername: 'sbc.example.net', ca: readFileSync(join(out, 'ca.crt')) }, () => {
+          res(c.authorized);
+          c.end();
+        });
+        c.on('error', rej);
+      });
+      expect(authorized).toBe(true);
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses to overwrite without --force', async () => {
