@@ -12,6 +12,7 @@ import {
   type Algorithm,
   type Ha1Lookup,
   type NcTracker,
+  type VerifyRequest,
 } from '../../../src/security/digest/index.js';
 
 const REALM = 'sbc.example.net';
@@ -25,7 +26,7 @@ const INVITE = { method: 'INVITE', uri: 'sip:+15551234567@sbc.example.net;user=p
 function setup(opts: { now?: () => number; ttlMs?: number } = {}) {
   const nonces = createNonceManager({ secret: Buffer.alloc(32, 42), ...opts });
   const tracker = createMemoryNcTracker({ ttlMs: nonces.ttlMs + nonces.skewMs, ...(opts.now ? { now: opts.now } : {}) });
-  const verify = (header: string, req = INVITE, source = SOURCE, algorithms?: Algorithm[]) =>
+  const verify = (header: string, req: VerifyRequest = INVITE, source = SOURCE, algorithms?: Algorithm[]) =>
     verifyCredentials(header, req, lookup, nonces, source, REALM, tracker, algorithms ? { algorithms } : {});
   const challenge = (algorithms: Algorithm[] = ['SHA-256', 'MD5'], source = SOURCE) =>
     buildChallenges({ realm: REALM, algorithms, nonce: nonces.issue(source, REALM) });
