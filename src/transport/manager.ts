@@ -86,7 +86,13 @@ export function createTransportManager(cfg: PalisadeConfig, deps: TransportDeps)
     async start() {
       if (state !== 'new') throw new Error(`transport: start() called when ${state}`);
       state = 'starting';
-      const resolved = await resolveListeners(cfg, deps.baseDir ?? process.cwd());
+      let resolved: ResolvedListener[];
+      try {
+        resolved = await resolveListeners(cfg, deps.baseDir ?? process.cwd());
+      } catch (err) {
+        state = 'stopped';
+        throw err;
+      }
       const results = await Promise.allSettled(
         resolved.map(async (l) => {
           try {

@@ -173,6 +173,8 @@ export async function startStreamListener(l: ResolvedListener, env: StreamListen
         ...(hasCert ? { peerCertificate: cert } : {}),
       });
     });
+    // It never listens, so this should stay silent; an unhandled 'error' would crash the process.
+    tlsServer.on('error', (err) => env.logger.error({ listenerId: l.id, err: errorMessage(err) }, 'tls server error'));
     tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
       // Read the peer tuple first: a destroyed socket may no longer know it.
       const hs = handshaking.get(`${socket.remoteAddress}|${socket.remotePort}`);
