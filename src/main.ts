@@ -11,6 +11,13 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createInbound } from './proxy/inbound.js';
 import { createSelfMatcher } from './proxy/self.js';
+import { createProxyCore, type ProxyCore } from './proxy/core.js';
+import { createHeaderPolicy } from './proxy/headers-policy.js';
+import { createPool, type Pool } from './proxy/route/pool.js';
+import { createSipResolver } from './proxy/route/resolve.js';
+import { createSealer, type SealKey } from './proxy/seal.js';
+import { answerChallenge } from './security/digest/index.js';
+import { randomBytes } from 'node:crypto';
 
 export interface StartOptions {
   configFile?: string;
@@ -27,6 +34,8 @@ export interface Palisade {
   readonly transports: TransportManager;
   /** Where /metrics, /health and /ready are served, when enabled. */
   readonly http?: AddressInfo;
+  readonly core: ProxyCore;
+  readonly pool: Pool;
   stop(): Promise<void>;
 }
 
@@ -73,7 +82,37 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
     throw err;
   }
   const isSelf = createSelfMatcher(transports.listeners(), [config.realms.external, config.realms.internal]);
-  deliver = createInbound({ config, logger, metrics, transports, isSelf }).handle;
+  const keys: SealKey[] = config.topology.keys.length
+    ? config.topology.keys.map((k) => ({ id: k.id, key: Buffer.from(k.key, 'base64'), notAfter: k.notAfter ? Date.parse(k.notAfter) : undefined }))
+    : [{ id: 0, key: randomBytes(32) }];
+  let core: ProxyCore | undefined;
+  const h = config.softswitches.health;
+  const pool = createPool({
+    targets: config.softswitches.targets,
+    probe: (t, signal) => core!.probe(t, signal),
+    intervalMs: h.intervalMs,
+    timeoutMs: h.timeoutMs,
+    downAfter: h.downAfter,
+    upAfter: h.upAfter,
+    gauge: metrics.upstreamUp,
+  });
+  core = createProxyCore({
+    config,
+    logger,
+    metrics,
+    transports,
+    isSelf,
+    sealer: createSealer(keys),
+    headerPolicy: createHeaderPolicy(config.topology),
+    pool,
+    resolver: createSipResolver(),
+    answerChallenge: (challenges, req, cred) => {
+      const r = answerChallenge(challenges, req, cred);
+      return 'header' in r ? r.header : undefined;
+    },
+  });
+  deliver = createInbound({ config, logger, metrics, transports, core }).handle;
+  pool.start();
   ready = true;
 
   const onHup = () => {
@@ -92,8 +131,12 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
     metrics,
     transports,
     http,
+    core,
+    pool,
     async stop() {
       ready = false;
+      pool.stop();
+      core?.stop();
       if (opts.handleSignals) process.off('SIGHUP', onHup);
       await transports.stop();
       await httpServer?.stop();

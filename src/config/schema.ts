@@ -77,7 +77,9 @@ export const configSchema = z.strictObject({
       limits: z
         .strictObject({
           udp: sipLimitsSchema.extend({ maxMessageBytes: sipLimitsSchema.shape.maxMessageBytes.default(16384) }).prefault({}),
-          stream: sipLimitsSchema.extend({ maxMessageBytes: sipLimitsSchema.shape.maxMessageBytes.default(65536) }).prefault({}),
+          stream: sipLimitsSchema
+            .extend({ maxMessageBytes: positiveInt.max(1_048_576).default(65536).describe('largest message accepted on TCP/TLS, in bytes (at most 1 MiB)') })
+            .prefault({}),
         })
         .prefault({}),
       forceRport: z

@@ -1,6 +1,6 @@
 // Every metric Palisade exports, created once per instance on its own registry so
 // that several instances (tests, or one process per realm) never collide.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type Direction = 'in' | 'out';
 
@@ -12,6 +12,13 @@ export interface Metrics {
   readonly transportDrops: Counter<'transport' | 'reason'>;
   readonly tlsReloads: Counter<'result'>;
   readonly buildInfo: Gauge<'version' | 'node'>;
+  readonly callsActive: Gauge<'direction'>;
+  readonly callsTotal: Counter<'direction' | 'trunk' | 'outcome'>;
+  readonly transactionsActive: Gauge;
+  readonly dialogsActive: Gauge;
+  readonly upstreamUp: Gauge<'target'>;
+  readonly requestDuration: Histogram;
+  readonly proxyDrops: Counter<'reason'>;
 }
 
 export function createMetrics(opts: { version: string; defaultMetrics?: boolean } = { version: '0.0.0' }): Metrics {
@@ -61,6 +68,38 @@ export function createMetrics(opts: { version: string; defaultMetrics?: boolean 
       name: 'palisade_build_info',
       help: 'Always 1; labels carry the Palisade and Node.js versions',
       labelNames: ['version', 'node'] as const,
+      registers: [registry],
+    }),
+    callsActive: new Gauge({
+      name: 'palisade_calls_active',
+      help: 'Calls with an established or early dialog, by direction (origination: from the external realm, termination: from the softswitch)',
+      labelNames: ['direction'] as const,
+      registers: [registry],
+    }),
+    callsTotal: new Counter({
+      name: 'palisade_calls_total',
+      help: 'INVITEs that ended, by direction, trunk and outcome (answered, busy, cancelled, failed, timeout, no_route)',
+      labelNames: ['direction', 'trunk', 'outcome'] as const,
+      registers: [registry],
+    }),
+    transactionsActive: new Gauge({ name: 'palisade_transactions_active', help: 'Live SIP transactions, server and client', registers: [registry] }),
+    dialogsActive: new Gauge({ name: 'palisade_dialogs_active', help: 'Dialogs in the dialog table', registers: [registry] }),
+    upstreamUp: new Gauge({
+      name: 'palisade_upstream_up',
+      help: '1 when the softswitch target answers its health checks, else 0',
+      labelNames: ['target'] as const,
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: 'palisade_sip_request_duration_seconds',
+      help: 'Time from receiving a request to relaying it to the other realm',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    proxyDrops: new Counter({
+      name: 'palisade_proxy_drops_total',
+      help: 'Messages the proxy core dropped without an answer, by reason (stray_response, stray_ack, bad_token, …)',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
   };

@@ -1,6 +1,6 @@
-// Step 1's request handling after the transport: parse, count, answer what the SBC
-// answers itself (OPTIONS pings), refuse malformed input with a clear status, and
-// give everything it cannot route yet a definite final answer instead of silence.
+// What happens to every framed message after the transport: parse with the realm's
+// limits, count, refuse malformed input with a clear status (or drop it when no
+// answer can be formed), answer unknown methods 501, and hand the rest to the core.
 import type { Logger } from 'pino';
 import type { PalisadeConfig } from '../config/schema.js';
 import { createSampledLog } from '../observability/logger.js';
@@ -9,22 +9,21 @@ import { parseMessage, type ParseErrorReason, type SipMessage } from '../sip/ind
 import type { InboundMessage, Source } from '../transport/types.js';
 import type { TransportManager } from '../transport/index.js';
 import { replyTo } from './respond.js';
-import type { SelfMatcher } from './self.js';
+import { ALLOW, type ProxyCore } from './core.js';
 
 export interface InboundDeps {
   config: PalisadeConfig;
   logger: Logger;
   metrics: Metrics;
   transports: Pick<TransportManager, 'send'>;
-  isSelf: SelfMatcher;
+  core: Pick<ProxyCore, 'onRequest' | 'onResponse'>;
 }
 
-/** Methods a later step routes; for now they get 404 rather than 501. */
+/** Methods the proxy core relays; anything else is answered 501 here. */
 const KNOWN_METHODS = new Set([
   'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE',
   'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
 ]);
-export const ALLOW = 'OPTIONS';
 
 /** The status that best explains each parse failure (RFC 3261 §21.4, §21.5). */
 const FAILURE_STATUS: Partial<Record<ParseErrorReason, [number, string]>> = {
@@ -61,35 +60,14 @@ export function createInbound(deps: InboundDeps) {
     const m = result.message;
     metrics.sipMessages.inc({ realm: source.realm, transport: source.transport, direction: 'in', kind: messageKind(m.method, m.status) });
     if (m.kind === 'response') {
-      // No client transactions exist yet, so every response is stray (RFC 3261 §18.1.2).
-      logDrop('stray_response', source.remoteAddress, { status: m.status }, 'response matches no transaction');
+      deps.core.onResponse(m, msg.data, source);
       return;
     }
-    handleRequest(m, source);
-  }
-
-  function handleRequest(req: SipMessage, source: Source): void {
-    const method = req.method;
-    if (method === 'ACK') return; // an ACK is never answered (RFC 3261 §17.2.3)
-    if (!KNOWN_METHODS.has(method)) {
-      send(req, source, 501, 'Not Implemented', [['Allow', ALLOW]]);
+    if (!KNOWN_METHODS.has(m.method)) {
+      send(m, source, 501, 'Not Implemented', [['Allow', ALLOW]]);
       return;
     }
-    const ruri = req.requestUri();
-    const toSelf = ruri !== undefined && !ruri.user && deps.isSelf(ruri.host);
-    if (method === 'OPTIONS' && toSelf) {
-      send(req, source, 200, 'OK', [
-        ['Allow', ALLOW],
-        ['Accept', 'application/sdp'],
-        ['Accept-Language', 'en'],
-      ]);
-      return;
-    }
-    if (method === 'CANCEL') {
-      send(req, source, 481, 'Call/Transaction Does Not Exist');
-      return;
-    }
-    send(req, source, 404, 'Not Found');
+    deps.core.onRequest(m, source, msg.receivedAt);
   }
 
   return { handle };

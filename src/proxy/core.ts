@@ -1,0 +1,865 @@
+// The proxy core: relays requests and responses between the external realm and the
+// internal realm with topology hiding. Towards each side Palisade's Via is the only
+// Via, its Contact the only contact, Record-Route and Route are ours to manage, and
+// the Call-ID is replaced; what must come back (the other side's Vias, its Contact,
+// its route set, its Call-ID) is kept in transaction and dialog state, or, for
+// registrations, sealed into the Contact we hand the registrar.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { PalisadeConfig, RealmName, Transport } from '../config/schema.js';
+import type { Metrics } from '../observability/metrics.js';
+import { buildResponse, formatNameAddr, parseNameAddr, parseUri, type SipMessage, type SipUri } from '../sip/index.js';
+import type { TransportManager } from '../transport/index.js';
+import type { ListenerInfo, Source } from '../transport/types.js';
+import { createDialogTable, legOf, type Dialog, type Flow, type Leg } from './dialogs.js';
+import { createEndpoints, flowTo, hostPort, type Endpoints } from './endpoints.js';
+import type { HeaderPolicy } from './headers-policy.js';
+import { responseDestination, stampReceived } from './respond.js';
+import type { Pool, PoolTarget } from './route/pool.js';
+import type { SipResolver } from './route/resolve.js';
+import type { Hop } from './route/types.js';
+import { createTrunkTable, type Trunk } from './route/trunks.js';
+import type { Sealer } from './seal.js';
+import { clientKey, createTransactionLayer, serverKey, type ClientTransaction, type SendTarget, type ServerTransaction } from './transaction/index.js';
+
+export interface ProxyDeps {
+  config: PalisadeConfig;
+  logger: Logger;
+  metrics: Metrics;
+  transports: Pick<TransportManager, 'send' | 'listeners'>;
+  isSelf: (host: string) => boolean;
+  sealer: Sealer;
+  headerPolicy: HeaderPolicy;
+  pool: Pool;
+  resolver: SipResolver;
+  /** Answers a carrier's challenge with a trunk's credentials; undefined when it cannot. */
+  answerChallenge?: (challenges: string[], req: { method: string; uri: string; body: Buffer }, cred: { username: string; password?: string; realm?: string }) => string | undefined;
+  now?: () => number;
+}
+
+export interface ProxyCore {
+  onRequest(req: SipMessage, source: Source, receivedAt: bigint): void;
+  onResponse(res: SipMessage, raw: Buffer, source: Source): void;
+  /** Sends an OPTIONS to a softswitch target; resolves true on any answer but 503. */
+  probe(target: PoolTarget, signal: AbortSignal): Promise<boolean>;
+  sizes(): { serverTransactions: number; clientTransactions: number; dialogs: number; pending: number };
+  stop(): void;
+}
+
+type Outcome = 'answered' | 'busy' | 'cancelled' | 'failed' | 'timeout' | 'no_route';
+
+/** One relayed request waiting for its answers. */
+interface Pending {
+  readonly key: string;
+  readonly method: string;
+  readonly fromRealm: RealmName;
+  readonly toRealm: RealmName;
+  readonly source: Source;
+  readonly server: ServerTransaction | undefined;
+  readonly serverKey: string;
+  /** The sender's Via lines, stamped with received/rport, restored on every response. */
+  readonly origVias: string[];
+  /** The request as it goes out; re-edited for failover and authentication retries. */
+  readonly out: SipMessage;
+  readonly callIdFrom: string;
+  readonly callIdTo: string;
+  readonly receivedAt: bigint;
+  client: ClientTransaction | undefined;
+  branch: string;
+  listener: ListenerInfo;
+  flow: Flow;
+  /** Softswitch ids already tried (origination failover). */
+  tried: Set<string>;
+  target: PoolTarget | undefined;
+  hops: Hop[];
+  trunk: Trunk | undefined;
+  authTried: boolean;
+  /** Added to CSeq numbers on the way out (authentication retries). */
+  cseqDelta: number;
+  provisional: boolean;
+  final: boolean;
+  cancelled: boolean;
+  dialog: Dialog | undefined;
+  /** Initial INVITE: what the dialog needs once the callee answers. */
+  readonly initial: { contactFrom: string; contactTo: string; remoteTargetFrom: string; routeSetFrom: string[]; fromHeader: string } | undefined;
+}
+
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+const CONTACT_METHODS = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY', 'UPDATE', 'REGISTER']);
+
+export function createProxyCore(deps: ProxyDeps): ProxyCore {
+  const { config, metrics, logger, transports, sealer, headerPolicy } = deps;
+  const now = deps.now ?? Date.now;
+  const ep: Endpoints = createEndpoints(transports.listeners());
+  const dialogs = createDialogTable(config.proxy.dialogIdleMs);
+  const byClient = new Map<string, Pending>();
+  const byServer = new Map<string, Pending>();
+  const trunkHeader = config.proxy.trunkHeader;
+  const trunkTable = createTrunkTable(
+    config.trunks.flatMap((t) => {
+      const u = t.target ? parseUri(t.target) : undefined;
+      if (!u) return [];
+      const tp = u.params.get('transport')?.toLowerCase();
+      const transport: Transport = tp === 'tcp' || tp === 'tls' || tp === 'udp' ? tp : u.scheme === 'sips' ? 'tls' : 'udp';
+      return [{ id: t.id, prefixes: t.prefixes, target: { host: u.host.replace(/^\[|\]$/g, ''), port: u.port, transport, secure: u.scheme === 'sips' } }];
+    }),
+  );
+
+  const layer = createTransactionLayer({
+    timers: { t1: config.proxy.timers.t1Ms, t2: config.proxy.timers.t2Ms, t4: config.proxy.timers.t4Ms, timerC: config.proxy.timers.timerCMs },
+    onTerminated(side, key) {
+      if (side === 'client') byClient.delete(key);
+      else byServer.delete(key);
+      syncGauges();
+    },
+  });
+
+  function syncGauges(): void {
+    const s = layer.size();
+    metrics.transactionsActive.set(s.server + s.client);
+    metrics.dialogsActive.set(dialogs.size());
+  }
+
+  // ---- sending -----------------------------------------------------------------
+
+  function sendTargetFor(flow: Flow): SendTarget {
+    return {
+      reliable: flow.transport !== 'udp',
+      send: (bytes) => {
+        const ok = transports.send(flow, bytes);
+        return ok;
+      },
+    };
+  }
+
+  function countOut(realm: RealmName, transport: Transport, kind: string): void {
+    metrics.sipMessages.inc({ realm, transport, direction: 'out', kind });
+  }
+
+  function reply(req: SipMessage, source: Source, status: number, reason: string, headers?: Array<[string, string]>): void {
+    stampReceived(req, source);
+    const bytes = buildResponse(req, status, reason, { headers });
+    if (transports.send(responseDestination(req, source, config.sip.forceRport), bytes)) countOut(source.realm, source.transport, `${Math.floor(status / 100)}xx`);
+  }
+
+  function sourceFlow(source: Source): Flow {
+    return { listenerId: source.listenerId, remoteAddress: source.remoteAddress, remotePort: source.remotePort, connectionId: source.connectionId, transport: source.transport };
+  }
+
+  function newCallId(): string {
+    return randomBytes(12).toString('hex');
+  }
+
+  function newToken(): string {
+    return randomBytes(8).toString('hex');
+  }
+
+  const other = (r: RealmName): RealmName => (r === 'external' ? 'internal' : 'external');
+
+  // ---- requests ------------------------------------------------------------------
+
+  function onRequest(req: SipMessage, source: Source, receivedAt: bigint): void {
+    const top = req.topVia();
+    if (!top) return;
+    const method = req.method;
+    const sentBy = top.port === undefined ? top.host : `${top.host}:${top.port}`;
+    const skey = serverKey(top.branch ?? '', sentBy, method);
+    if (layer.serverRetransmission(skey, method)) return;
+    if (method === 'CANCEL') return onCancel(req, source, sentBy);
+    const to = req.to();
+    if (to?.tag !== undefined) return inDialog(req, source, skey, receivedAt);
+    if (method === 'ACK') {
+      metrics.proxyDrops.inc({ reason: 'stray_ack' });
+      return;
+    }
+    const ruri = req.requestUri();
+    if (method === 'OPTIONS' && ruri && !ruri.user && deps.isSelf(ruri.host)) {
+      reply(req, source, 200, 'OK', [['Allow', ALLOW], ['Accept', 'application/sdp']]);
+      return;
+    }
+    newRequest(req, source, skey, receivedAt, ruri);
+  }
+
+  function checkHops(req: SipMessage, source: Source): number | undefined {
+    const mf = req.maxForwards();
+    if (mf <= 0) {
+      reply(req, source, 483, 'Too Many Hops');
+      return undefined;
+    }
+    for (const v of req.vias()) {
+      if (ep.isOurBranch(v.branch)) {
+        reply(req, source, 482, 'Loop Detected');
+        return undefined;
+      }
+    }
+    return mf;
+  }
+
+  /** Out-of-dialog request: decide where it goes, then relay. */
+  function newRequest(req: SipMessage, source: Source, skey: string, receivedAt: bigint, ruri: SipUri | undefined): void {
+    const mf = checkHops(req, source);
+    if (mf === undefined) return;
+    const from = source.realm;
+    if (from === 'external') {
+      if (config.softswitches.targets.length === 0) return noRoute(req, source, 404, 'Not Found');
+      const target = deps.pool.pick();
+      if (!target) return noRoute(req, source, 503, 'Service Unavailable');
+      const pending = prepare(req, source, skey, receivedAt, mf, 'internal');
+      pending.target = target;
+      pending.tried.add(target.id);
+      void routeToTarget(pending, { host: target.host, port: target.port, transport: target.transport, secure: target.transport === 'tls' });
+      return;
+    }
+    // from the softswitch: to a registered contact (a sealed flow), or out of a trunk
+    const flowToken = ruri?.user !== undefined ? openFlow(ruri.user) : undefined;
+    if (flowToken) {
+      const listener = ep.byId(flowToken.l);
+      if (!listener) return noRoute(req, source, 480, 'Temporarily Unavailable');
+      const pending = prepare(req, source, skey, receivedAt, mf, 'external');
+      pending.out.setRequestUri(flowToken.u);
+      sendVia(pending, listener, flowTo(listener, flowToken.a, flowToken.p, flowToken.c));
+      return;
+    }
+    const headerValue = req.header(trunkHeader);
+    const user = ruri?.user !== undefined ? decodeUser(ruri.user) : undefined;
+    const trunk = trunkTable.select({ headerValue, ruriUser: user });
+    if (!trunk) return noRoute(req, source, 404, 'Not Found');
+    const pending = prepare(req, source, skey, receivedAt, mf, 'external');
+    pending.trunk = trunk;
+    // the Request-URI keeps the number and loses the softswitch's host
+    const t = trunk.target;
+    const userPart = ruri?.user !== undefined ? `${ruri.user}@` : '';
+    pending.out.setRequestUri(`${t.secure ? 'sips' : 'sip'}:${userPart}${t.port === undefined ? hostPort(t.host, 0).replace(/:0$/, '') : hostPort(t.host, t.port)}`);
+    void routeToTarget(pending, t);
+  }
+
+  function noRoute(req: SipMessage, source: Source, status: number, reason: string): void {
+    if (req.method === 'INVITE') {
+      metrics.callsTotal.inc({ direction: source.realm === 'external' ? 'origination' : 'termination', trunk: '', outcome: 'no_route' });
+    }
+    reply(req, source, status, reason);
+  }
+
+  /** Server transaction, 100 Trying, and the topology-hiding edits common to every relayed request. */
+  function prepare(req: SipMessage, source: Source, skey: string, receivedAt: bigint, mf: number, toRealm: RealmName, dialog?: Dialog): Pending {
+    stampReceived(req, source);
+    const method = req.method;
+    const server = method === 'ACK' ? undefined : layer.createServer({ key: skey, method, target: sendTargetFor(respFlow(req, source)) });
+    if (method === 'INVITE' && server) {
+      if (server.respond(100, buildResponse(req, 100, 'Trying'))) countOut(source.realm, source.transport, '1xx');
+    }
+    const origVias = req.headerLines('via');
+    const callIdFrom = req.callId();
+    let callIdTo: string;
+    let initial: Pending['initial'];
+    const contactTo = dialog ? legOf(dialog, source.realm).to.contact : '';
+    if (dialog) callIdTo = legOf(dialog, source.realm).to.callId;
+    else callIdTo = config.topology.maskCallId[toRealm] ? newCallId() : callIdFrom;
+
+    const fromListener = ep.byId(source.listenerId);
+    if (!dialog && DIALOG_CREATING.has(method) && fromListener) {
+      const token = newToken();
+      const c = req.contacts()?.[0];
+      initial = {
+        contactFrom: ep.contact(fromListener, token),
+        contactTo: '', // set when the outgoing listener is known
+        remoteTargetFrom: c?.rawUri ?? req.header('from') ?? '',
+        routeSetFrom: req.headerValues('record-route'),
+        fromHeader: req.header('from') ?? '',
+      };
+    }
+
+    // edits: the other side sees only us
+    req.removeHeader('via');
+    req.removeHeader('record-route');
+    req.removeHeader('route');
+    req.removeHeader(trunkHeader);
+    req.setHeader('Max-Forwards', String(mf - 1));
+    if (callIdTo !== callIdFrom) req.setHeader('Call-ID', callIdTo);
+    headerPolicy.apply(req, toRealm);
+
+    const p: Pending = {
+      key: '',
+      method,
+      fromRealm: source.realm,
+      toRealm,
+      source,
+      server,
+      serverKey: skey,
+      origVias,
+      out: req,
+      callIdFrom,
+      callIdTo,
+      receivedAt,
+      client: undefined,
+      branch: '',
+      listener: undefined as unknown as ListenerInfo,
+      flow: undefined as unknown as Flow,
+      tried: new Set(),
+      target: undefined,
+      hops: [],
+      trunk: undefined,
+      authTried: false,
+      cseqDelta: dialog ? legOf(dialog, source.realm).to.cseqOffset : 0,
+      provisional: false,
+      final: false,
+      cancelled: false,
+      dialog,
+      initial,
+    };
+    if (contactTo && req.has('contact')) req.setHeader('Contact', `<${contactTo}>`);
+    if (p.cseqDelta !== 0) {
+      const c = req.cseq();
+      req.setHeader('CSeq', `${c.seq + p.cseqDelta} ${c.method}`);
+    }
+    if (server) byServer.set(skey, p);
+    return p;
+  }
+
+  function respFlow(req: SipMessage, source: Source): Flow {
+    const d = responseDestination(req, source, config.sip.forceRport);
+    return { ...d, transport: source.transport };
+  }
+
+  async function routeToTarget(p: Pending, target: { host: string; port?: number; transport: Transport; secure: boolean }): Promise<void> {
+    let hops: Hop[];
+    try {
+      hops = await deps.resolver.resolve(target);
+    } catch {
+      hops = [];
+    }
+    if (p.cancelled) return;
+    p.hops = hops;
+    if (!tryNextHop(p)) failRelay(p, 503, 'Service Unavailable', 'no_route');
+  }
+
+  function tryNextHop(p: Pending): boolean {
+    while (p.hops.length > 0) {
+      const hop = p.hops.shift()!;
+      const listener = ep.listenerFor(p.toRealm, hop.transport, hop.address);
+      if (!listener) continue;
+      sendVia(p, listener, flowTo(listener, hop.address, hop.port));
+      return true;
+    }
+    return false;
+  }
+
+  /** Puts our Via (and Contact) on the outgoing request and starts its client transaction. */
+  function sendVia(p: Pending, listener: ListenerInfo, flow: Flow): void {
+    p.listener = listener;
+    p.flow = flow;
+    p.branch = ep.branch();
+    const via = ep.via(listener, p.branch);
+    if (p.out.has('via')) p.out.replaceTopVia(via);
+    else p.out.prependHeader('Via', via);
+    if (p.initial) {
+      p.initial.contactTo = ep.contact(listener, newToken());
+      if (p.out.has('contact')) p.out.setHeader('Contact', `<${p.initial.contactTo}>`);
+    } else if (p.method === 'REGISTER') {
+      rewriteRegisterContacts(p, listener);
+    } else if (!p.dialog && CONTACT_METHODS.has(p.method) && p.out.has('contact')) {
+      p.out.setHeader('Contact', `<${ep.contact(listener, newToken())}>`);
+    }
+    const bytes = p.out.serialize();
+    metrics.requestDuration.observe(Number(process.hrtime.bigint() - p.receivedAt) / 1e9);
+    if (p.method === 'ACK') {
+      if (transports.send(flow, bytes)) countOut(p.toRealm, flow.transport, 'ACK');
+      return;
+    }
+    const key = clientKey(p.branch, p.method);
+    p.key !== key && byClient.delete(p.key);
+    (p as { key: string }).key = key;
+    byClient.set(key, p);
+    const target = sendTargetFor(flow);
+    countOut(p.toRealm, flow.transport, p.method);
+    p.client = layer.createClient({
+      key,
+      method: p.method,
+      request: bytes,
+      target,
+      onResponse: (status) => onClientResponse(p, status),
+      onTimeout: () => onClientFailure(p, 'timeout'),
+      onTransportError: () => onClientFailure(p, 'transport'),
+      buildAck: p.method === 'INVITE' ? (_s, raw) => buildNon2xxAck(p, raw) : undefined,
+      onTimerC: p.method === 'INVITE' ? () => sendCancel(p) : undefined,
+    });
+    syncGauges();
+  }
+
+  // ---- registrations: the registrar stores a sealed flow, never the client's address
+
+  interface FlowToken {
+    l: string;
+    a: string;
+    p: number;
+    c?: number;
+    u: string;
+  }
+
+  function rewriteRegisterContacts(p: Pending, listener: ListenerInfo): void {
+    const values = p.out.headerValues('contact');
+    if (values.length === 0 || values.some((v) => v.trim() === '*')) return;
+    const flow = sourceFlow(p.source);
+    const out: string[] = [];
+    for (const v of values) {
+      const na = parseNameAddr(v);
+      if (!na) continue;
+      const t: FlowToken = { l: flow.listenerId, a: flow.remoteAddress, p: flow.remotePort, c: flow.connectionId, u: na.rawUri };
+      const sealed = `r-${sealer.seal(JSON.stringify(t))}`;
+      const params = new Map(na.params);
+      out.push(formatNameAddr({ displayName: '', rawUri: ep.contact(listener, sealed), params }));
+    }
+    if (out.length > 0) p.out.setHeader('Contact', out.join(', '));
+    else p.out.removeHeader('contact');
+  }
+
+  function openFlow(user: string): FlowToken | undefined {
+    if (!user.startsWith('r-')) return undefined;
+    const plain = sealer.open(user.slice(2));
+    if (!plain) {
+      metrics.proxyDrops.inc({ reason: 'bad_token' });
+      return undefined;
+    }
+    try {
+      const t = JSON.parse(plain.toString('utf8')) as FlowToken;
+      return typeof t.l === 'string' && typeof t.a === 'string' && typeof t.p === 'number' && typeof t.u === 'string' ? t : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** 200 to REGISTER: the registrar lists our sealed contacts; the client must see its own. */
+  function restoreRegisterContacts(res: SipMessage): void {
+    const values = res.headerValues('contact');
+    if (values.length === 0) return;
+    const out: string[] = [];
+    for (const v of values) {
+      const na = parseNameAddr(v);
+      const user = na?.uri?.user;
+      const t = user ? openFlow(user) : undefined;
+      if (!na || !t) continue; // someone else's binding: not ours to reveal
+      out.push(formatNameAddr({ displayName: '', rawUri: t.u, params: na.params }));
+    }
+    if (out.length > 0) res.setHeader('Contact', out.join(', '));
+    else res.removeHeader('contact');
+  }
+
+  // ---- in-dialog requests ----------------------------------------------------------
+
+  function inDialog(req: SipMessage, source: Source, skey: string, receivedAt: bigint): void {
+    const d = dialogs.find(source.realm, req.callId());
+    if (!d) {
+      if (req.method === 'ACK') metrics.proxyDrops.inc({ reason: 'stray_ack' });
+      else reply(req, source, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const mf = checkHops(req, source);
+    if (mf === undefined) return;
+    const { from, to } = legOf(d, source.realm);
+    if (source.realm === 'external') from.flow = sourceFlow(source); // follow a NATed client's current flow
+    d.lastActivity = now();
+    const se = sessionExpires(req);
+    if (se !== undefined) d.sessionExpiresMs = se;
+    const p = prepare(req, source, skey, receivedAt, mf, to.realm, d);
+    p.out.setRequestUri(to.remoteTarget);
+    if (to.routeSet.length > 0) p.out.setHeader('Route', to.routeSet.join(', '));
+    const seq = p.out.cseq().seq;
+    if (seq > to.cseqToLeg) to.cseqToLeg = seq;
+    const listener = ep.byId(to.flow.listenerId);
+    if (!listener) return failRelay(p, 503, 'Service Unavailable', 'failed');
+    sendVia(p, listener, to.flow);
+    if (req.method === 'ACK') return;
+    if (req.method === 'BYE') endDialog(d, 'answered');
+  }
+
+  function sessionExpires(m: SipMessage): number | undefined {
+    const v = m.header('session-expires');
+    if (v === undefined) return undefined;
+    const n = Number.parseInt(v, 10);
+    return Number.isFinite(n) && n >= 90 && n < 86_400 ? n * 1000 : undefined;
+  }
+
+  // ---- CANCEL ------------------------------------------------------------------------
+
+  function onCancel(req: SipMessage, source: Source, sentBy: string): void {
+    const top = req.topVia()!;
+    const inviteKey = serverKey(top.branch ?? '', sentBy, 'INVITE');
+    const p = byServer.get(inviteKey);
+    if (!p || p.method !== 'INVITE') {
+      reply(req, source, 481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    stampReceived(req, source);
+    const cancelKey = serverKey(top.branch ?? '', sentBy, 'CANCEL');
+    const st = layer.createServer({ key: cancelKey, method: 'CANCEL', target: sendTargetFor(respFlow(req, source)) });
+    if (st.respond(200, buildResponse(req, 200, 'OK'))) countOut(source.realm, source.transport, '2xx');
+    if (p.final) return;
+    p.cancelled = true;
+    if (!p.client) {
+      // still resolving where to send it: answer the INVITE ourselves
+      finishServer(p, 487, 'Request Terminated', 'cancelled');
+      return;
+    }
+    sendCancel(p);
+  }
+
+  function sendCancel(p: Pending): void {
+    if (!p.client || p.final) return;
+    const c = p.out.cseq();
+    const lines = [
+      `CANCEL ${p.out.uri} SIP/2.0`,
+      `Via: ${ep.via(p.listener, p.branch)}`,
+      'Max-Forwards: 70',
+      `From: ${p.out.header('from') ?? ''}`,
+      `To: ${p.out.header('to') ?? ''}`,
+      `Call-ID: ${p.callIdTo}`,
+      `CSeq: ${c.seq} CANCEL`,
+    ];
+    const route = p.out.headerLines('route');
+    for (const r of route) lines.push(`Route: ${r}`);
+    lines.push('Content-Length: 0', '', '');
+    const bytes = Buffer.from(lines.join('\r\n'), 'latin1');
+    const key = clientKey(p.branch, 'CANCEL');
+    if (layer.findClient(key)) return;
+    countOut(p.toRealm, p.flow.transport, 'CANCEL');
+    layer.createClient({ key, method: 'CANCEL', request: bytes, target: sendTargetFor(p.flow), onResponse: () => {}, onTimeout: () => {} });
+    p.client.cancelSent();
+  }
+
+  function buildNon2xxAck(p: Pending, raw: Buffer): Buffer {
+    // RFC 3261 §17.1.1.3: same Request-URI, Call-ID, From, CSeq number and top Via as the
+    // INVITE, To from the response (with its tag), Route from the INVITE.
+    const to = current?.header('to') ?? p.out.header('to') ?? '';
+    void raw;
+    const c = p.out.cseq();
+    const lines = [
+      `ACK ${p.out.uri} SIP/2.0`,
+      `Via: ${ep.via(p.listener, p.branch)}`,
+      'Max-Forwards: 70',
+      `From: ${p.out.header('from') ?? ''}`,
+      `To: ${to}`,
+      `Call-ID: ${p.callIdTo}`,
+      `CSeq: ${c.seq} ACK`,
+    ];
+    for (const r of p.out.headerLines('route')) lines.push(`Route: ${r}`);
+    lines.push('Content-Length: 0', '', '');
+    return Buffer.from(lines.join('\r\n'), 'latin1');
+  }
+
+  // ---- responses -------------------------------------------------------------------
+
+  /** The response being processed, for the callbacks the transaction layer makes synchronously. */
+  let current: SipMessage | undefined;
+
+  function onResponse(res: SipMessage, raw: Buffer, source: Source): void {
+    const top = res.topVia();
+    const branch = top?.branch;
+    if (!branch || !ep.isOurBranch(branch)) {
+      metrics.proxyDrops.inc({ reason: 'stray_response' });
+      return;
+    }
+    const key = clientKey(branch, res.cseq().method);
+    current = res;
+    try {
+      if (!layer.clientResponse(key, res.status, raw)) metrics.proxyDrops.inc({ reason: 'stray_response' });
+    } finally {
+      current = undefined;
+    }
+    void source;
+  }
+
+  function onClientResponse(p: Pending, status: number): void {
+    const res = current;
+    if (!res) return;
+    if (p.target) deps.pool.reportSuccess(p.target.id);
+    if (status === 100) return; // hop by hop: we sent our own
+    if ((status === 401 || status === 407) && retryWithCredentials(p, res)) return;
+    if (p.method === 'INVITE' && !p.provisional && p.target && (status === 503 || status === 408) && failover(p)) return;
+    if (status < 200) p.provisional = true;
+
+    // what the other side needs to route later, read before we rewrite it
+    if (p.method === 'INVITE' || DIALOG_CREATING.has(p.method)) trackDialog(p, res, status);
+    if (p.method === 'REGISTER' && status >= 200 && status < 300) restoreRegisterContacts(res);
+
+    toSender(p, res);
+    if (status >= 200) {
+      if (p.final && status < 300 && p.method === 'INVITE') {
+        // RFC 6026: a 2xx retransmission or another fork's 2xx goes through the Accepted server transaction
+      }
+      if (!p.final) {
+        p.final = true;
+        if (p.method === 'INVITE') {
+          const outcome: Outcome = status < 300 ? 'answered' : status === 486 || status === 600 ? 'busy' : status === 487 ? 'cancelled' : status === 408 ? 'timeout' : 'failed';
+          if (status >= 300) {
+            if (p.dialog && p.dialog.state === 'early') dropDialog(p.dialog);
+            countCall(p, outcome);
+          } else countCall(p, outcome);
+        }
+      }
+    }
+  }
+
+  /** Rewrites a response for the side that sent the request and sends it there. */
+  function toSender(p: Pending, res: SipMessage): void {
+    res.removeHeader('via');
+    for (let i = p.origVias.length - 1; i >= 0; i--) res.prependHeader('Via', p.origVias[i]!);
+    res.removeHeader('record-route');
+    if (p.callIdFrom !== p.callIdTo) res.setHeader('Call-ID', p.callIdFrom);
+    if (p.cseqDelta !== 0) {
+      const c = res.cseq();
+      res.setHeader('CSeq', `${c.seq - p.cseqDelta} ${c.method}`);
+    }
+    if (res.has('contact') && p.method !== 'REGISTER') {
+      if (res.status >= 300 && res.status < 400) res.removeHeader('contact');
+      else {
+        const mine = p.dialog ? legOf(p.dialog, p.fromRealm).from.contact : p.initial?.contactFrom;
+        if (mine) res.setHeader('Contact', `<${mine}>`);
+        else res.removeHeader('contact');
+      }
+    }
+    headerPolicy.apply(res, p.fromRealm);
+    const bytes = res.serialize();
+    if (p.server?.respond(res.status, bytes)) countOut(p.fromRealm, p.source.transport, `${Math.floor(res.status / 100)}xx`);
+  }
+
+  function trackDialog(p: Pending, res: SipMessage, status: number): void {
+    if (status < 101 || status >= 300) return;
+    const toTag = res.to()?.tag;
+    if (toTag === undefined) return;
+    const contact = res.contacts()?.[0]?.rawUri;
+    const rr = res.headerValues('record-route').reverse();
+    if (p.dialog) {
+      // a re-INVITE's answer may move the remote target (RFC 3261 §12.2.1.2)
+      if (contact && status < 300) legOf(p.dialog, p.fromRealm).to.remoteTarget = contact;
+      return;
+    }
+    const init = p.initial;
+    if (!init) return;
+    const inboundListener = ep.byId(p.source.listenerId);
+    if (!inboundListener) return;
+    const seq = p.out.cseq().seq;
+    const caller: Leg = {
+      realm: p.fromRealm,
+      callId: p.callIdFrom,
+      remoteTarget: init.remoteTargetFrom,
+      routeSet: init.routeSetFrom,
+      flow: sourceFlow(p.source),
+      contact: init.contactFrom,
+      cseqToLeg: 0,
+      cseqOffset: 0,
+    };
+    const callee: Leg = {
+      realm: p.toRealm,
+      callId: p.callIdTo,
+      remoteTarget: contact ?? p.out.uri,
+      routeSet: rr,
+      flow: p.flow,
+      contact: init.contactTo,
+      cseqToLeg: seq,
+      cseqOffset: p.cseqDelta,
+    };
+    const d: Dialog = {
+      id: newToken(),
+      direction: p.fromRealm === 'external' ? 'origination' : 'termination',
+      trunk: p.trunk?.id,
+      caller,
+      callee,
+      callerFrom: init.fromHeader,
+      calleeTo: res.header('to') ?? '',
+      state: status < 200 ? 'early' : 'confirmed',
+      createdAt: now(),
+      lastActivity: now(),
+      sessionExpiresMs: sessionExpires(res),
+      call: p.method === 'INVITE',
+    };
+    if (!d.call) d.state = 'confirmed';
+    p.dialog = d;
+    dialogs.add(d);
+    if (d.call) metrics.callsActive.inc({ direction: d.direction });
+    syncGauges();
+  }
+
+  function dropDialog(d: Dialog): void {
+    if (dialogs.find(d.caller.realm, d.caller.callId) !== d) return;
+    dialogs.remove(d);
+    if (d.call) metrics.callsActive.dec({ direction: d.direction });
+    syncGauges();
+  }
+
+  function endDialog(d: Dialog, _outcome: Outcome): void {
+    dropDialog(d);
+  }
+
+  function countCall(p: Pending, outcome: Outcome): void {
+    metrics.callsTotal.inc({ direction: p.fromRealm === 'external' ? 'origination' : 'termination', trunk: p.trunk?.id ?? '', outcome });
+  }
+
+  // ---- failures, failover, authentication ------------------------------------------------
+
+  function onClientFailure(p: Pending, why: 'timeout' | 'transport'): void {
+    if (p.final) return;
+    if (p.target) deps.pool.reportFailure(p.target.id);
+    if (p.method === 'INVITE' && !p.provisional && !p.cancelled && (tryNextHop(p) || failover(p))) return;
+    if (why === 'timeout') failRelay(p, 408, 'Request Timeout', 'timeout');
+    else failRelay(p, 503, 'Service Unavailable', 'failed');
+  }
+
+  function failRelay(p: Pending, status: number, reason: string, outcome: Outcome): void {
+    if (p.final) return;
+    finishServer(p, status, reason, outcome);
+  }
+
+  /** Answers the sender ourselves (no response came from the other side). */
+  function finishServer(p: Pending, status: number, reason: string, outcome: Outcome): void {
+    p.final = true;
+    if (p.method === 'INVITE') countCall(p, outcome);
+    if (!p.server) return;
+    // rebuild from what the sender sent: its Vias, its Call-ID
+    const lines = [`SIP/2.0 ${status} ${reason}`];
+    for (const v of p.origVias) lines.push(`Via: ${v}`);
+    lines.push(`From: ${p.out.header('from') ?? ''}`);
+    let to = p.out.header('to') ?? '';
+    if (!/;\s*tag=/i.test(to)) to += `;tag=${newToken()}`;
+    lines.push(`To: ${to}`, `Call-ID: ${p.callIdFrom}`);
+    const c = p.out.cseq();
+    lines.push(`CSeq: ${c.seq - p.cseqDelta} ${c.method}`, 'Content-Length: 0', '', '');
+    if (p.server.respond(status, Buffer.from(lines.join('\r\n'), 'latin1'))) countOut(p.fromRealm, p.source.transport, `${Math.floor(status / 100)}xx`);
+  }
+
+  function failover(p: Pending): boolean {
+    if (p.fromRealm !== 'external' || p.cancelled) return false;
+    const next = deps.pool.pick(p.tried);
+    if (!next) return false;
+    p.tried.add(next.id);
+    p.target = next;
+    p.client?.terminate();
+    void routeToTarget(p, { host: next.host, port: next.port, transport: next.transport, secure: next.transport === 'tls' });
+    return true;
+  }
+
+  function retryWithCredentials(p: Pending, res: SipMessage): boolean {
+    if (p.authTried || !p.trunk || !deps.answerChallenge) return false;
+    const trunk = config.trunks.find((t) => t.id === p.trunk!.id);
+    const cred = trunk?.credentials;
+    if (!cred) return false;
+    const challengeHeader = res.status === 401 ? 'www-authenticate' : 'proxy-authenticate';
+    const challenges = res.headerLines(challengeHeader);
+    const answer = deps.answerChallenge(challenges, { method: p.method, uri: p.out.uri, body: p.out.body }, cred);
+    if (!answer) return false;
+    p.authTried = true;
+    p.out.setHeader(res.status === 401 ? 'Authorization' : 'Proxy-Authorization', answer);
+    const c = p.out.cseq();
+    p.out.setHeader('CSeq', `${c.seq + 1} ${c.method}`);
+    p.cseqDelta += 1;
+    // the old transaction has its final; it ACKs and lingers on its own. A new one starts.
+    sendVia(p, p.listener, p.flow);
+    return true;
+  }
+
+  // ---- health probes and dialog expiry ----------------------------------------------------
+
+  async function probe(target: PoolTarget, signal: AbortSignal): Promise<boolean> {
+    const hops = await deps.resolver.resolve({ host: target.host, port: target.port, transport: target.transport, secure: target.transport === 'tls' });
+    const hop = hops[0];
+    if (!hop) return false;
+    const listener = ep.listenerFor('internal', hop.transport, hop.address);
+    if (!listener) return false;
+    const flow = flowTo(listener, hop.address, hop.port);
+    const branch = ep.branch();
+    const uri = `sip:${hostPort(hop.address, hop.port)}`;
+    const bytes = Buffer.from(
+      [
+        `OPTIONS ${uri} SIP/2.0`,
+        `Via: ${ep.via(listener, branch)}`,
+        'Max-Forwards: 70',
+        `From: <sip:palisade@${hostPort(listener.advertise, listener.port)}>;tag=${newToken()}`,
+        `To: <${uri}>`,
+        `Call-ID: ${newCallId()}`,
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+      'latin1',
+    );
+    return new Promise<boolean>((resolve) => {
+      const key = clientKey(branch, 'OPTIONS');
+      const tx = layer.createClient({
+        key,
+        method: 'OPTIONS',
+        request: bytes,
+        target: sendTargetFor(flow),
+        onResponse: (status) => {
+          if (status >= 200) resolve(status !== 503);
+        },
+        onTimeout: () => resolve(false),
+        onTransportError: () => resolve(false),
+      });
+      signal.addEventListener('abort', () => {
+        tx.terminate();
+        resolve(false);
+      });
+    });
+  }
+
+  function sendBye(d: Dialog, leg: Leg): void {
+    const listener = ep.byId(leg.flow.listenerId);
+    if (!listener) return;
+    const branch = ep.branch();
+    leg.cseqToLeg += 1;
+    const toCaller = leg === d.caller;
+    const lines = [
+      `BYE ${leg.remoteTarget} SIP/2.0`,
+      `Via: ${ep.via(listener, branch)}`,
+      'Max-Forwards: 70',
+      `From: ${toCaller ? d.calleeTo : d.callerFrom}`,
+      `To: ${toCaller ? d.callerFrom : d.calleeTo}`,
+      `Call-ID: ${leg.callId}`,
+      `CSeq: ${leg.cseqToLeg} BYE`,
+    ];
+    if (leg.routeSet.length > 0) lines.push(`Route: ${leg.routeSet.join(', ')}`);
+    lines.push('Reason: SIP;cause=408;text="dialog timed out"', 'Content-Length: 0', '', '');
+    const key = clientKey(branch, 'BYE');
+    countOut(leg.realm, leg.flow.transport, 'BYE');
+    layer.createClient({ key, method: 'BYE', request: Buffer.from(lines.join('\r\n'), 'latin1'), target: sendTargetFor(leg.flow), onResponse: () => {}, onTimeout: () => {} });
+  }
+
+  const sweepTimer = setInterval(() => {
+    for (const d of dialogs.sweep(now())) {
+      logger.info({ dialog: d.id, direction: d.direction }, 'dialog idle past its limit: BYE both ways');
+      sendBye(d, d.caller);
+      sendBye(d, d.callee);
+      if (d.call) metrics.callsActive.dec({ direction: d.direction });
+    }
+    syncGauges();
+  }, Math.min(10_000, Math.max(250, Math.floor(config.proxy.dialogIdleMs / 4))));
+  sweepTimer.unref();
+
+  return {
+    onRequest,
+    onResponse,
+    probe,
+    sizes: () => {
+      const s = layer.size();
+      return { serverTransactions: s.server, clientTransactions: s.client, dialogs: dialogs.size(), pending: byClient.size };
+    },
+    stop() {
+      clearInterval(sweepTimer);
+      layer.stop();
+      dialogs.clear();
+      byClient.clear();
+      byServer.clear();
+      syncGauges();
+    },
+  };
+}
+
+export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE, REGISTER';
+
+function decodeUser(u: string): string {
+  try {
+    return decodeURIComponent(u);
+  } catch {
+    return u;
+  }
+}
