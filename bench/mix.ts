@@ -1,4 +1,4 @@
-// Realistic messages shared by unit tests, property tests and the benchmark's sanity check.
+// The benchmark mix, also used by tests as realistic fixtures.
 export const crlf = (lines: string[]): string => lines.join('\r\n');
 
 export const SDP = crlf([

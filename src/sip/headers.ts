@@ -51,17 +51,71 @@ export function isListHeader(canonical: string): boolean {
   return !NOT_A_LIST.has(canonical);
 }
 
+/**
+ * Headers the parser itself reads, with small numeric ids so it can keep
+ * "first line of X" in an array slot instead of searching by name.
+ */
+export const H_VIA = 1, H_FROM = 2, H_TO = 3, H_CALL_ID = 4, H_CSEQ = 5, H_MAX_FORWARDS = 6, H_CONTENT_LENGTH = 7;
+export const KNOWN_IDS = 8;
+
+// Every spelling (lowercase) we know → [canonical, id]. Canonical strings are
+// the literals below, so names from the parse and from lookups are the very
+// same string objects and compare by pointer.
+const KNOWN: Array<[string, string, number]> = [
+  ['via', 'via', H_VIA], ['v', 'via', H_VIA],
+  ['from', 'from', H_FROM], ['f', 'from', H_FROM],
+  ['to', 'to', H_TO], ['t', 'to', H_TO],
+  ['call-id', 'call-id', H_CALL_ID], ['i', 'call-id', H_CALL_ID],
+  ['cseq', 'cseq', H_CSEQ],
+  ['max-forwards', 'max-forwards', H_MAX_FORWARDS],
+  ['content-length', 'content-length', H_CONTENT_LENGTH], ['l', 'content-length', H_CONTENT_LENGTH],
+  ['contact', 'contact', 0], ['m', 'contact', 0],
+  ['route', 'route', 0], ['record-route', 'record-route', 0],
+  ['content-type', 'content-type', 0], ['c', 'content-type', 0],
+  ['supported', 'supported', 0], ['k', 'supported', 0],
+  ['allow', 'allow', 0], ['user-agent', 'user-agent', 0], ['server', 'server', 0],
+  ['expires', 'expires', 0], ['authorization', 'authorization', 0],
+  ['proxy-authorization', 'proxy-authorization', 0], ['www-authenticate', 'www-authenticate', 0],
+  ['proxy-authenticate', 'proxy-authenticate', 0], ['require', 'require', 0],
+  ['proxy-require', 'proxy-require', 0], ['subject', 'subject', 0],
+  ['s', 'subject', 0], ['accept', 'accept', 0], ['session-expires', 'session-expires', 0], ['x', 'session-expires', 0],
+  ['event', 'event', 0], ['o', 'event', 0], ['p-asserted-identity', 'p-asserted-identity', 0],
+];
+
+/** Hash of a lowercase name as the parser computes it while scanning (h = h*31 + lower(c)). */
+export function nameHash(lower: string): number {
+  let h = 0;
+  for (let i = 0; i < lower.length; i++) h = (Math.imul(h, 31) + lower.charCodeAt(i)) | 0;
+  return h;
+}
+
+export interface KnownName {
+  spelled: string;
+  canon: string;
+  id: number;
+}
+/** Parser lookup by hash; collisions are resolved by comparing the spelling. */
+export const KNOWN_BY_HASH = new Map<number, KnownName[]>();
+for (const [spelled, canon, id] of KNOWN) {
+  const h = nameHash(spelled);
+  const list = KNOWN_BY_HASH.get(h) ?? [];
+  list.push({ spelled, canon, id });
+  KNOWN_BY_HASH.set(h, list);
+}
+
 // Spellings seen so far → canonical lowercase long name. Bounded so a peer
 // sending random header names cannot grow it without limit.
 const CANON_CACHE = new Map<string, string>();
 const CANON_CACHE_MAX = 2048;
+for (const [spelled, canon] of KNOWN) CANON_CACHE.set(spelled, canon);
 
 /** Lowercase long form of a header name: 'V', 'via', 'VIA' → 'via'. */
 export function canonicalName(name: string): string {
   const hit = CANON_CACHE.get(name);
   if (hit !== undefined) return hit;
   const lower = name.toLowerCase();
-  const canon = lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower;
+  const known = CANON_CACHE.get(lower);
+  const canon = known ?? (lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower);
   if (CANON_CACHE.size < CANON_CACHE_MAX) CANON_CACHE.set(name, canon);
   return canon;
 }

@@ -1,7 +1,7 @@
 // The lazy message view: the parse recorded where things are; values are
 // decoded when asked for, and edits are recorded and applied by serialize().
 
-import { canonicalName, isListHeader, splitList, unfold } from './headers.js';
+import { canonicalName, isListHeader, splitList, trimWs, unfold } from './headers.js';
 import { parseNameAddr, type NameAddr } from './nameaddr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseVia, type Via } from './via.js';
@@ -91,9 +91,12 @@ export class MessageView implements SipMessage {
   reason = '';
   version = '';
 
-  /** Parsed header lines: canonical names, and [lineStart, valueStart, lineEnd) triples in `head`. */
+  /** Parsed header lines: canonical names, and [lineStart, valueStart, lineEnd, folded] per line in `head`. */
   readonly names: string[] = [];
   readonly offs: number[] = [];
+  /** First parsed line of each header the parser knows by id (headers.ts H_*), -1 when absent. */
+  // A literal, not an Int32Array: typed-array allocation costs more than the whole scan of a small message.
+  readonly idx: number[] = [-1, -1, -1, -1, -1, -1, -1, -1];
   startLineEnd = 0;
   bodyStart = 0;
   bodyEnd = 0;
@@ -125,16 +128,16 @@ export class MessageView implements SipMessage {
 
   /** Raw value text of parsed line i (UTF-8 decoded when it holds non-ASCII bytes). */
   parsedValue(i: number): string {
-    const a = this.offs[i * 3 + 1]!;
-    const b = this.offs[i * 3 + 2]!;
+    const a = this.offs[i * 4 + 1]!;
+    const b = this.offs[i * 4 + 2]!;
     let v = this.head.slice(a, b);
     if (HIGH.test(v)) v = this.buf.toString('utf8', a, b);
-    return unfold(v);
+    return this.offs[i * 4 + 3] === 1 ? unfold(v) : trimWs(v);
   }
 
   private parsedWrittenName(i: number): string {
-    const a = this.offs[i * 3]!;
-    const colon = this.offs[i * 3 + 1]! - 1;
+    const a = this.offs[i * 4]!;
+    const colon = this.offs[i * 4 + 1]! - 1;
     return this.head.slice(a, colon).trimEnd();
   }
 
@@ -382,15 +385,15 @@ export class MessageView implements SipMessage {
     const offs = this.offs;
     if (this.lines === undefined) {
       const n = this.names.length;
-      if (n > 0) parts.push(buf.subarray(offs[0]!, offs[(n - 1) * 3 + 2]! + 2));
+      if (n > 0) parts.push(buf.subarray(offs[0]!, offs[(n - 1) * 4 + 2]! + 2));
     } else {
       // Consecutive untouched lines are contiguous in the input: emit them as one slice.
       let runStart = -1;
       let runEnd = -1;
       for (const l of this.lines) {
         if (typeof l === 'number') {
-          const a = offs[l * 3]!;
-          const b = offs[l * 3 + 2]! + 2;
+          const a = offs[l * 4]!;
+          const b = offs[l * 4 + 2]! + 2;
           if (runStart >= 0 && a === runEnd) runEnd = b;
           else {
             if (runStart >= 0) parts.push(buf.subarray(runStart, runEnd));

@@ -3,9 +3,9 @@
 // (start line, Via, CSeq, Max-Forwards, Content-Length). Never throws.
 
 import { TOKEN, parseDigits, isWs } from './chars.js';
-import { canonicalName, splitList } from './headers.js';
+import { H_CALL_ID, H_CONTENT_LENGTH, H_CSEQ, H_MAX_FORWARDS, H_VIA, KNOWN_BY_HASH, canonicalName, splitList } from './headers.js';
 import { resolveLimits, type SipLimits } from './limits.js';
-import { MessageView, type SipMessage } from './message.js';
+import { MessageView, topLevelComma, type SipMessage } from './message.js';
 import { parseCSeq } from './cseq.js';
 import { parseVia, type Via } from './via.js';
 import { parseNameAddr } from './nameaddr.js';
@@ -56,9 +56,6 @@ export type ParseResult =
   | { ok: true; message: SipMessage }
   | { ok: false; reason: ParseErrorReason; detail: string; canReply: boolean; partial?: SipMessage };
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** Headers that may appear once; a second one makes the message ambiguous (RFC 4475 §3.2.8, §3.2.9). */
-const SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length'] as const;
 
 function fail(reason: ParseErrorReason, detail: string, partial?: MessageView): ParseResult {
   if (partial === undefined) return { ok: false, reason, detail, canReply: false };
@@ -68,7 +65,8 @@ function fail(reason: ParseErrorReason, detail: string, partial?: MessageView): 
 /** A 400-class reply needs a request (never ACK) whose Via, From, To, Call-ID and CSeq are there. */
 function canReply(m: MessageView): boolean {
   if (m.kind !== 'request' || m.method === 'ACK') return false;
-  for (const h of ['from', 'to', 'call-id', 'cseq']) if (m.names.indexOf(h) < 0) return false;
+  // From, To, Call-ID, CSeq: ids 2..5 (a second copy is already a duplicate_header, still replyable).
+  for (let id = 2; id <= 5; id++) if (m.idx[id]! < 0) return false;
   const top = m.header('via');
   return top !== undefined && parseVia(top) !== undefined;
 }
@@ -91,95 +89,133 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
   const b0 = buf[start]!;
   if (b0 < 0x21 || b0 > 0x7e) return fail('bad_binary', `first byte 0x${b0.toString(16)} is not text (STUN, TLS or RTP on a SIP port?)`);
 
-  // An oversized message is still scanned within the limit so a 413 can be sent back.
+  // latin1: one char per byte, so string offsets are byte offsets and slices
+  // of `buf` line up. An oversized message is still scanned within the limit
+  // so a 413 can be sent back.
   const tooLarge = len > limits.maxMessageBytes;
-  const searchIn = tooLarge ? buf.subarray(0, start + limits.maxMessageBytes) : buf;
-  const blank = searchIn.indexOf(CRLFCRLF, start);
-  if (blank < 0) {
-    if (tooLarge) return fail('too_large', `${len} bytes exceeds ${limits.maxMessageBytes}`);
-    return fail('incomplete', 'no empty line ends the header section');
-  }
-  const head = buf.toString('latin1', 0, blank + 2);
-  const m = new MessageView(buf, head, start);
+  const s = buf.toString('latin1', 0, tooLarge ? start + limits.maxMessageBytes : len);
+  const sn = s.length;
+  const m = new MessageView(buf, s, start);
+  const incomplete = (): ParseResult =>
+    tooLarge ? fail('too_large', `${len} bytes exceeds ${limits.maxMessageBytes}`) : fail('incomplete', 'no empty line ends the header section');
 
   // ---- start line ----
-  const sle = head.indexOf('\r\n', start);
+  const slf = s.indexOf('\n', start);
+  if (slf < 0) return incomplete();
+  const sle = slf - 1;
   if (sle - start > limits.maxHeaderLineBytes) return fail('header_too_long', `start line of ${sle - start} bytes`);
-  if (head.indexOf('\n', start) !== sle + 1 || head.indexOf('\r', start) !== sle) return fail('bad_start_line', 'bare CR or LF in start line');
+  if (s.charCodeAt(sle) !== 0x0d || s.indexOf('\r', start) !== sle) return fail('bad_start_line', 'start line not ended by CRLF, or bare CR in it');
   m.startLineEnd = sle;
-  const sl = startLine(m, head, start, sle, limits);
+  const sl = startLine(m, s, start, sle, limits);
   if (sl !== undefined && sl.reason !== 'bad_version' && sl.reason !== 'bad_uri' && sl.reason !== 'uri_too_long') {
     return fail(sl.reason, sl.detail);
   }
 
-  // ---- header lines ----
+  // ---- header lines: one pass, offsets only ----
   const names = m.names;
   const offs = m.offs;
-  const hl = head.length; // = blank + 2: the last header's CRLF is included
-  let pos = sle + 2;
-  let viaLines = 0;
-  while (pos < hl) {
-    const c0 = head.charCodeAt(pos);
-    if (isWs(c0)) return fail('bad_header', 'continuation line with no header before it');
+  const idx = m.idx;
+  const maxLine = limits.maxHeaderLineBytes;
+  const maxHeaders = limits.maxHeaders;
+  let pos = slf + 1;
+  let dup = 0; // id of a once-only header seen twice
+  for (;;) {
+    if (pos >= sn) return incomplete();
+    const c0 = s.charCodeAt(pos);
+    if (c0 === 0x0d) {
+      if (s.charCodeAt(pos + 1) !== 0x0a) return fail('bad_header', 'bare CR at the start of a line');
+      break; // the empty line: end of the header section
+    }
+    if (c0 === 0x20 || c0 === 0x09) return fail('bad_header', 'continuation line with no header before it');
     let i = pos;
-    while (i < hl) {
-      const c = head.charCodeAt(i);
+    let h = 0;
+    while (i < sn) {
+      const c = s.charCodeAt(i);
       if (c >= 256 || TOKEN[c] !== 1) break;
+      h = (Math.imul(h, 31) + (c >= 0x41 && c <= 0x5a ? c | 0x20 : c)) | 0;
       i++;
     }
     const nameEnd = i;
-    while (i < hl && isWs(head.charCodeAt(i))) i++;
-    if (nameEnd === pos || head.charCodeAt(i) !== 0x3a) {
-      return fail('bad_header', `not a header line: ${show(head.slice(pos, head.indexOf('\r', pos)))}`);
+    while (i < sn && isWs(s.charCodeAt(i))) i++;
+    if (nameEnd === pos || s.charCodeAt(i) !== 0x3a) {
+      if (i >= sn) return incomplete();
+      const eol = s.indexOf('\r', pos);
+      return fail('bad_header', `not a header line: ${show(s.slice(pos, eol < 0 ? Math.min(sn, pos + 80) : eol))}`);
     }
     const vs = i + 1;
-    let e = head.indexOf('\r\n', vs);
-    // Each physical line must end in CRLF: a lone CR or LF would let a downstream parser see other headers than we do.
-    let seg = vs;
+    let folded = 0;
+    let j = vs;
+    let lf: number;
+    // Each physical line must end in CRLF: a lone CR or LF would let a
+    // downstream parser see other headers than we do. A charCodeAt loop beats
+    // String#indexOf here: lines are short and indexOf has a call cost.
     for (;;) {
-      if (head.indexOf('\r', seg) !== e || head.indexOf('\n', seg) !== e + 1) return fail('bad_header', 'bare CR or LF in a header line');
-      const nx = head.charCodeAt(e + 2);
-      if (nx !== 0x20 && nx !== 0x09) break; // no fold: the logical line ends here
-      seg = e + 2;
-      e = head.indexOf('\r\n', seg);
+      while (j < sn && s.charCodeAt(j) > 0x0d) j++;
+      while (j < sn) {
+        const c = s.charCodeAt(j);
+        if (c === 0x0d || c === 0x0a) break;
+        j++;
+        while (j < sn && s.charCodeAt(j) > 0x0d) j++;
+      }
+      if (j >= sn) {
+        if (sn - pos > maxLine) return fail('header_too_long', `header of more than ${maxLine} bytes`);
+        return incomplete();
+      }
+      if (s.charCodeAt(j) !== 0x0d || s.charCodeAt(j + 1) !== 0x0a) {
+        if (j + 1 >= sn) return incomplete();
+        return fail('bad_header', 'bare CR or LF in a header line');
+      }
+      lf = j + 1;
+      const nx = s.charCodeAt(lf + 1);
+      if (nx !== 0x20 && nx !== 0x09) break;
+      folded = 1;
+      j = lf + 1;
     }
-    if (e - pos > limits.maxHeaderLineBytes) return fail('header_too_long', `header of ${e - pos} bytes`);
-    if (names.length >= limits.maxHeaders) return fail('too_many_headers', `more than ${limits.maxHeaders} header lines`);
-    const canon = canonicalName(head.slice(pos, nameEnd));
-    if (canon === 'via') viaLines++;
+    const e = lf - 1;
+    if (e - pos > maxLine) return fail('header_too_long', `header of ${e - pos} bytes`);
+    if (names.length >= maxHeaders) return fail('too_many_headers', `more than ${maxHeaders} header lines`);
+
+    let canon: string | undefined;
+    let id = 0;
+    const cands = KNOWN_BY_HASH.get(h);
+    if (cands !== undefined) {
+      for (const k of cands) if (sameLower(s, pos, nameEnd, k.spelled)) (canon = k.canon), (id = k.id);
+    }
+    if (canon === undefined) canon = canonicalName(s.slice(pos, nameEnd));
+    if (id !== 0) {
+      if (idx[id]! < 0) idx[id] = names.length;
+      else if (id !== H_VIA) dup = id;
+    }
     names.push(canon);
-    offs.push(pos, vs, e);
-    pos = e + 2;
+    offs.push(pos, vs, e, folded);
+    pos = lf + 1;
   }
-  m.bodyStart = blank + 4;
+  const blank = pos; // the CRLF of the empty line
+  m.bodyStart = blank + 2;
   m.bodyEnd = len;
 
   // From here on a partial view exists, so failures can carry it for a reply.
   if (tooLarge) return fail('too_large', `${len} bytes exceeds ${limits.maxMessageBytes}`, m);
   if (sl !== undefined) return fail(sl.reason, sl.detail, m);
-
-  for (const h of SINGLE) {
-    const a = names.indexOf(h);
-    if (a >= 0 && names.indexOf(h, a + 1) >= 0) {
-      if (h === 'content-length') return fail('bad_content_length', 'more than one Content-Length', m);
-      return fail('duplicate_header', `more than one ${h}`, m);
-    }
-  }
-  for (const h of ['via', 'from', 'to', 'call-id', 'cseq']) {
-    if (names.indexOf(h) < 0) return fail('missing_header', `no ${h} header`, m);
+  if (dup === H_CONTENT_LENGTH) return fail('bad_content_length', 'more than one Content-Length', m);
+  if (dup !== 0) return fail('duplicate_header', `more than one ${names[idx[dup]!]}`, m);
+  for (let id = H_VIA; id <= H_CSEQ; id++) {
+    if (idx[id]! < 0) return fail('missing_header', `no ${MANDATORY_NAMES[id]} header`, m);
   }
 
   // ---- Via: every value is checked, because responses are routed by them ----
   const vias: Via[] = [];
   const values: string[] = [];
-  for (let k = 0; k < names.length && viaLines > 0; k++) {
+  const maxVias = limits.maxVias;
+  for (let k = idx[H_VIA]!; k < names.length; k++) {
     if (names[k] !== 'via') continue;
-    viaLines--;
+    const v0 = m.parsedValue(k);
     values.length = 0;
-    splitList(m.parsedValue(k), values);
+    if (topLevelComma(v0) < 0) values.push(v0);
+    else splitList(v0, values);
     if (values.length === 0) return fail('bad_via', 'empty Via', m);
     for (const v of values) {
-      if (vias.length >= limits.maxVias) return fail('too_many_vias', `more than ${limits.maxVias} Via values`, m);
+      if (vias.length >= maxVias) return fail('too_many_vias', `more than ${maxVias} Via values`, m);
       const p = parseVia(v);
       if (p === undefined) return fail('bad_via', `malformed Via ${show(v)}`, m);
       vias.push(p);
@@ -188,7 +224,7 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
   m._vias = vias;
 
   // ---- CSeq ----
-  const cseqRaw = m.header('cseq')!;
+  const cseqRaw = m.parsedValue(idx[H_CSEQ]!);
   const cseq = parseCSeq(cseqRaw);
   if (cseq === undefined) return fail('bad_cseq', `malformed CSeq ${show(cseqRaw)}`, m);
   m._cseq = cseq;
@@ -197,8 +233,8 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
   }
 
   // ---- Max-Forwards (RFC 3261 §20.22: 0..255; absent is tolerated as 70) ----
-  const mfRaw = m.header('max-forwards');
-  if (mfRaw !== undefined) {
+  if (idx[H_MAX_FORWARDS]! >= 0) {
+    const mfRaw = m.parsedValue(idx[H_MAX_FORWARDS]!);
     const mf = parseDigits(mfRaw, 0, mfRaw.length, 255);
     if (mf < 0) {
       m._maxForwards = -1;
@@ -208,11 +244,11 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
   }
 
   // ---- Content-Length and body (RFC 3261 §18.3, §20.14) ----
-  const clRaw = m.header('content-length');
   const avail = len - m.bodyStart;
-  if (clRaw === undefined) {
+  if (idx[H_CONTENT_LENGTH]! < 0) {
     if (stream) return fail('missing_header', 'no Content-Length on a stream transport', m);
   } else {
+    const clRaw = m.parsedValue(idx[H_CONTENT_LENGTH]!);
     const cl = parseDigits(clRaw, 0, clRaw.length, 2 ** 31 - 1);
     if (cl < 0) return fail('bad_content_length', `Content-Length ${show(clRaw)}`, m);
     if (cl > avail) return fail('body_truncated', `Content-Length ${cl} but ${avail} body bytes`, m);
@@ -224,6 +260,19 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
     if (bad !== undefined) return fail(bad[0], bad[1], m);
   }
   return { ok: true, message: m };
+}
+
+const MANDATORY_NAMES = ['', 'Via', 'From', 'To', 'Call-ID', 'CSeq'];
+
+/** Does s[a, b) equal `lower` case-insensitively? (`lower` is all lowercase.) */
+function sameLower(s: string, a: number, b: number, lower: string): boolean {
+  if (b - a !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = s.charCodeAt(a + i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 interface StartLineFault {
@@ -273,7 +322,10 @@ function startLine(m: MessageView, head: string, a: number, b: number, limits: S
   if (colon < 0) return { reason: 'bad_uri', detail: `Request-URI without a scheme: ${show(uri)}` };
   const scheme = uri.slice(0, colon).toLowerCase();
   // RFC 3261 §19.1.1 (table 1): a Request-URI carries no headers component.
-  if ((scheme === 'sip' || scheme === 'sips') && uri.indexOf('?') >= 0) return { reason: 'bad_uri', detail: `headers in Request-URI ${show(uri)}` };
+  // The userinfo may hold '?' (RFC 4475 §3.1.1.2), so look only after the '@'.
+  if ((scheme === 'sip' || scheme === 'sips') && uri.indexOf('?', Math.max(colon, uri.indexOf('@'))) >= 0) {
+    return { reason: 'bad_uri', detail: `headers in Request-URI ${show(uri)}` };
+  }
   return versionFault(m.version);
 }
 

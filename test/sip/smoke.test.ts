@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../src/sip/index.js';
-import { MIX } from './fixtures.js';
+import { MIX } from '../../bench/mix.js';
 
 describe('smoke', () => {
   it('parses the mix', () => {
