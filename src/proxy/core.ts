@@ -14,6 +14,7 @@ import type { ListenerInfo, Source } from '../transport/types.js';
 import { createDialogTable, legOf, type Dialog, type Flow, type Leg } from './dialogs.js';
 import { createEndpoints, flowTo, hostPort, type Endpoints } from './endpoints.js';
 import type { HeaderPolicy } from './headers-policy.js';
+import { maskIdentity, splitTag, withTag } from './identity.js';
 import { responseDestination, stampReceived } from './respond.js';
 import type { Pool, PoolTarget } from './route/pool.js';
 import type { SipResolver } from './route/resolve.js';
@@ -63,6 +64,9 @@ interface Pending {
   readonly out: SipMessage;
   readonly callIdFrom: string;
   readonly callIdTo: string;
+  /** From and To as the sender wrote them, restored on responses. */
+  readonly origFrom: string;
+  readonly origTo: string;
   readonly receivedAt: bigint;
   client: ClientTransaction | undefined;
   branch: string;
@@ -81,7 +85,7 @@ interface Pending {
   cancelled: boolean;
   dialog: Dialog | undefined;
   /** Initial INVITE: what the dialog needs once the callee answers. */
-  readonly initial: { contactFrom: string; contactTo: string; remoteTargetFrom: string; routeSetFrom: string[]; fromHeader: string } | undefined;
+  readonly initial: { contactFrom: string; contactTo: string; remoteTargetFrom: string; routeSetFrom: string[] } | undefined;
 }
 
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
@@ -249,6 +253,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       if (server.respond(100, buildResponse(req, 100, 'Trying'))) countOut(source.realm, source.transport, '1xx');
     }
     const origVias = req.headerLines('via');
+    const origFrom = req.header('from') ?? '';
+    const origTo = req.header('to') ?? '';
     const callIdFrom = req.callId();
     let callIdTo: string;
     let initial: Pending['initial'];
@@ -265,7 +271,6 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
         contactTo: '', // set when the outgoing listener is known
         remoteTargetFrom: c?.rawUri ?? req.header('from') ?? '',
         routeSetFrom: req.headerValues('record-route'),
-        fromHeader: req.header('from') ?? '',
       };
     }
 
@@ -290,6 +295,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       out: req,
       callIdFrom,
       callIdTo,
+      origFrom,
+      origTo,
       receivedAt,
       client: undefined,
       branch: '',
@@ -308,6 +315,15 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       initial,
     };
     if (contactTo && req.has('contact')) req.setHeader('Contact', `<${contactTo}>`);
+    if (dialog) {
+      // the parties as the receiving side knows them, told apart by their tags
+      const f = splitTag(origFrom);
+      const callerSent = f.tag === dialog.callerTag;
+      const fromBase = (callerSent ? dialog.callerId : dialog.calleeId)[toRealm];
+      const toBase = (callerSent ? dialog.calleeId : dialog.callerId)[toRealm];
+      req.setHeader('From', withTag(fromBase, f.tag));
+      req.setHeader('To', withTag(toBase, splitTag(origTo).tag));
+    }
     if (p.cseqDelta !== 0) {
       const c = req.cseq();
       req.setHeader('CSeq', `${c.seq + p.cseqDelta} ${c.method}`);
@@ -352,6 +368,10 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const via = ep.via(listener, p.branch);
     if (p.out.has('via')) p.out.replaceTopVia(via);
     else p.out.prependHeader('Via', via);
+    if (!p.dialog) {
+      p.out.setHeader('From', maskIdentity(p.origFrom, listener.advertise));
+      p.out.setHeader('To', maskIdentity(p.origTo, listener.advertise));
+    }
     if (p.initial) {
       p.initial.contactTo = ep.contact(listener, newToken());
       if (p.out.has('contact')) p.out.setHeader('Contact', `<${p.initial.contactTo}>`);
@@ -604,6 +624,9 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     res.removeHeader('via');
     for (let i = p.origVias.length - 1; i >= 0; i--) res.prependHeader('Via', p.origVias[i]!);
     res.removeHeader('record-route');
+    res.setHeader('From', p.origFrom);
+    const sentTo = splitTag(p.origTo);
+    res.setHeader('To', sentTo.tag !== undefined ? p.origTo : withTag(sentTo.base, res.to()?.tag));
     if (p.callIdFrom !== p.callIdTo) res.setHeader('Call-ID', p.callIdFrom);
     if (p.cseqDelta !== 0) {
       const c = res.cseq();
@@ -664,8 +687,10 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       trunk: p.trunk?.id,
       caller,
       callee,
-      callerFrom: init.fromHeader,
-      calleeTo: res.header('to') ?? '',
+      callerId: { [p.fromRealm]: splitTag(p.origFrom).base, [p.toRealm]: splitTag(p.out.header('from') ?? '').base } as Record<RealmName, string>,
+      calleeId: { [p.fromRealm]: splitTag(p.origTo).base, [p.toRealm]: splitTag(p.out.header('to') ?? '').base } as Record<RealmName, string>,
+      callerTag: splitTag(p.origFrom).tag ?? '',
+      calleeTag: toTag,
       state: status < 200 ? 'early' : 'confirmed',
       createdAt: now(),
       lastActivity: now(),
@@ -717,8 +742,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     // rebuild from what the sender sent: its Vias, its Call-ID
     const lines = [`SIP/2.0 ${status} ${reason}`];
     for (const v of p.origVias) lines.push(`Via: ${v}`);
-    lines.push(`From: ${p.out.header('from') ?? ''}`);
-    let to = p.out.header('to') ?? '';
+    lines.push(`From: ${p.origFrom}`);
+    let to = p.origTo;
     if (!/;\s*tag=/i.test(to)) to += `;tag=${newToken()}`;
     lines.push(`To: ${to}`, `Call-ID: ${p.callIdFrom}`);
     const c = p.out.cseq();
@@ -812,8 +837,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       `BYE ${leg.remoteTarget} SIP/2.0`,
       `Via: ${ep.via(listener, branch)}`,
       'Max-Forwards: 70',
-      `From: ${toCaller ? d.calleeTo : d.callerFrom}`,
-      `To: ${toCaller ? d.callerFrom : d.calleeTo}`,
+      `From: ${toCaller ? withTag(d.calleeId[leg.realm], d.calleeTag) : withTag(d.callerId[leg.realm], d.callerTag)}`,
+      `To: ${toCaller ? withTag(d.callerId[leg.realm], d.callerTag) : withTag(d.calleeId[leg.realm], d.calleeTag)}`,
       `Call-ID: ${leg.callId}`,
       `CSeq: ${leg.cseqToLeg} BYE`,
     ];

@@ -34,10 +34,11 @@ export interface Dialog {
   /** The side that sent the initial request. */
   readonly caller: Leg;
   readonly callee: Leg;
-  /** From of the initial request (with the caller's tag), as the callee side knows it. */
-  callerFrom: string;
-  /** To of the final response (with the callee's tag). */
-  calleeTo: string;
+  /** The caller's and the callee's From/To values (without tags) as each realm knows them. */
+  readonly callerId: Record<RealmName, string>;
+  readonly calleeId: Record<RealmName, string>;
+  readonly callerTag: string;
+  calleeTag: string;
   state: 'early' | 'confirmed';
   readonly createdAt: number;
   lastActivity: number;
