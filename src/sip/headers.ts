@@ -133,27 +133,31 @@ export function prettyName(canonical: string): string {
  */
 export function unfold(v: string): string {
   if (v.indexOf('\r') === -1 && v.indexOf('\n') === -1) return trimWs(v);
+  // Appends whole runs between line breaks: linear even for thousands of folds.
   let out = '';
-  let i = 0;
+  let from = 0;
   const n = v.length;
-  while (i < n) {
-    const c = v.charCodeAt(i);
-    if (c === 0x0d || c === 0x0a) {
-      let j = i;
-      while (j < n) {
-        const d = v.charCodeAt(j);
-        if (d === 0x0d || d === 0x0a || d === 0x20 || d === 0x09) j++;
-        else break;
-      }
-      // Trailing WS already emitted before the fold stays; the fold itself becomes one SP.
-      if (!out.endsWith(' ') && !out.endsWith('\t')) out += ' ';
-      i = j;
-    } else {
-      out += v[i];
+  for (;;) {
+    let i = from;
+    while (i < n) {
+      const c = v.charCodeAt(i);
+      if (c === 0x0d || c === 0x0a) break;
       i++;
     }
+    let seg = v.slice(from, i);
+    if (i >= n) return trimWs(out + seg);
+    let j = i;
+    while (j < n) {
+      const d = v.charCodeAt(j);
+      if (d === 0x0d || d === 0x0a || d === 0x20 || d === 0x09) j++;
+      else break;
+    }
+    // Whitespace already before the fold stays; the fold itself becomes one SP.
+    const last = seg.length > 0 ? seg.charCodeAt(seg.length - 1) : out.length > 0 ? out.charCodeAt(out.length - 1) : 0x20;
+    if (last !== 0x20 && last !== 0x09) seg += ' ';
+    out += seg;
+    from = j;
   }
-  return trimWs(out);
 }
 
 export function trimWs(v: string): string {

@@ -56,7 +56,7 @@ export function parseVia(v: string): Via | undefined {
     }
     host = v.slice(hs, i);
   }
-  if (host.length === 0 || host.length === 2) return undefined;
+  if (host.length === 0 || host === '[]') return undefined;
   let port: number | undefined;
   let j = skipLws(v, i);
   if (v.charCodeAt(j) === 0x3a) {
