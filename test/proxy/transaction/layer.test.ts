@@ -53,6 +53,27 @@ describe('transaction layer', () => {
     expect(s.respond(200, b('200'))).toBe(false);
   });
 
+  it('callbacks run after the state change, so the core may re-enter the layer from them', () => {
+    useFakeClock();
+    const layer = createTransactionLayer();
+    const target = recordingTarget();
+    // onTimeout reuses the key at once (a failover that keeps its branch)
+    let retried = false;
+    const first = clientInit('k', 'OPTIONS', target);
+    const init = { ...first.init, onTimeout: () => { retried = true; layer.createClient(clientInit('k', 'OPTIONS', target).init); } };
+    layer.createClient(init);
+    vi.advanceTimersByTime(32_000);
+    expect(retried).toBe(true);
+    expect(layer.size().client).toBe(1);
+    // onResponse aborts its own transaction: the Completed timer goes with it
+    const rec = clientInit('k2', 'BYE', target);
+    const tx = layer.createClient({ ...rec.init, onResponse: () => { tx.terminate(); } });
+    layer.clientResponse('k2', 200, b('200'));
+    expect(tx.state).toBe('terminated');
+    layer.stop();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('stop() clears every timer and entry without calling hooks', () => {
     useFakeClock();
     const ends: string[] = [];
