@@ -77,7 +77,6 @@ interface NewLine {
 type Line = number | NewLine;
 
 const CRLF = Buffer.from('\r\n');
-const HIGH = /[^\x00-\x7f]/;
 
 /**
  * A class rather than closures: a message is created per packet, and prototype
@@ -91,7 +90,7 @@ export class MessageView implements SipMessage {
   reason = '';
   version = '';
 
-  /** Parsed header lines: canonical names, and [lineStart, valueStart, lineEnd, folded] per line in `head`. */
+  /** Parsed header lines: canonical names, and [lineStart, valueStart, lineEnd, flags] per line (flags: 1 folded, 2 non-ASCII) in `head`. */
   readonly names: string[] = [];
   readonly offs: number[] = [];
   /** First parsed line of each header the parser knows by id (headers.ts H_*), -1 when absent. */
@@ -130,9 +129,9 @@ export class MessageView implements SipMessage {
   parsedValue(i: number): string {
     const a = this.offs[i * 4 + 1]!;
     const b = this.offs[i * 4 + 2]!;
-    let v = this.head.slice(a, b);
-    if (HIGH.test(v)) v = this.buf.toString('utf8', a, b);
-    return this.offs[i * 4 + 3] === 1 ? unfold(v) : trimWs(v);
+    const flags = this.offs[i * 4 + 3]!;
+    const v = flags & 2 ? this.buf.toString('utf8', a, b) : this.head.slice(a, b);
+    return flags & 1 ? unfold(v) : trimWs(v);
   }
 
   private parsedWrittenName(i: number): string {

@@ -2,26 +2,48 @@
 // Record-Route, Reply-To, Refer-To … (RFC 3261 §20.10, §20.20, §20.39, §25.1).
 
 import { endOfQuoted, isLws, isToken, skipLws } from './chars.js';
-import { parseUri, schemeEnd as schemeEndAt, type SipUri } from './uri.js';
+import { parseUri, schemeEnd, type SipUri } from './uri.js';
 import { atEnd, formatParams, scanParams, type Params } from './params.js';
 
 export interface NameAddr {
   /** Display name, unquoted and unescaped; '' when absent. */
-  displayName: string;
+  readonly displayName: string;
   /** The URI text between < > (or the addr-spec), as written. */
-  rawUri: string;
-  /** Parsed when the scheme is sip, sips or tel; undefined for other schemes (http:, urn:, …). */
-  uri: SipUri | undefined;
+  readonly rawUri: string;
+  /** Parsed on first access, for sip, sips and tel; undefined for other schemes (http:, urn:, …). */
+  readonly uri: SipUri | undefined;
   /** Header params (not URI params); names lowercase. */
-  params: Params;
+  readonly params: Params;
   /** params.get('tag') when it has a value. */
-  tag: string | undefined;
+  readonly tag: string | undefined;
   /** True when written as name-addr (with < >). */
-  bracketed: boolean;
+  readonly bracketed: boolean;
+}
+
+/**
+ * A class so `uri` can be a lazy prototype getter: most uses of a From, To or
+ * Route want the tag or the raw URI, and a full URI parse would double the cost.
+ */
+class ParsedNameAddr implements NameAddr {
+  private parsed: SipUri | null | undefined = undefined;
+  constructor(
+    readonly displayName: string,
+    readonly rawUri: string,
+    readonly params: Params,
+    readonly tag: string | undefined,
+    readonly bracketed: boolean,
+    known: SipUri | undefined,
+  ) {
+    if (known !== undefined) this.parsed = known;
+  }
+  get uri(): SipUri | undefined {
+    if (this.parsed === undefined) this.parsed = parseUri(this.rawUri) ?? null;
+    return this.parsed ?? undefined;
+  }
 }
 
 /** Parses one name-addr or addr-spec value (one element of a Contact list, a whole From/To). */
-export function parseNameAddr(v: string): NameAddr | undefined {
+export function parseNameAddr(v: string, validateUri = false): NameAddr | undefined {
   const n = v.length;
   let i = skipLws(v, 0);
   let displayName = '';
@@ -42,27 +64,39 @@ export function parseNameAddr(v: string): NameAddr | undefined {
     // Either `*(token LWS) <` or an addr-spec: look ahead over tokens.
     let j = i;
     let lastTokenEnd = i;
+    let spaced = false;
     while (j < n) {
       const d = v.charCodeAt(j);
       if (isToken(d)) {
         j++;
         lastTokenEnd = j;
-      } else if (isLws(d)) j++;
-      else break;
+      } else if (isLws(d)) {
+        j++;
+        spaced = true;
+      } else break;
     }
     if (j < n && v.charCodeAt(j) === 0x3c && lastTokenEnd > i) {
-      displayName = v.slice(i, lastTokenEnd).replace(/[ \t\r\n]+/g, ' ');
+      displayName = v.slice(i, lastTokenEnd);
+      if (spaced) displayName = displayName.replace(/[ \t\r\n]+/g, ' ');
       i = j;
       bracketed = true;
     }
   }
   let rest: number;
+  let colon: number;
   if (bracketed) {
-    const close = v.indexOf('>', i + 1);
-    if (close < 0) return undefined;
-    rawUri = v.slice(i + 1, close);
     // RFC 3261 §25.1: LAQUOT/RAQUOT allow no whitespace inside the brackets.
-    if (rawUri.length === 0 || hasWs(rawUri) || schemeEndAt(rawUri) < 0) return undefined;
+    let close = i + 1;
+    while (close < n) {
+      const d = v.charCodeAt(close);
+      if (d === 0x3e) break;
+      if (d === 0x20 || d === 0x09 || d === 0x0d || d === 0x0a) return undefined;
+      close++;
+    }
+    if (close >= n) return undefined;
+    rawUri = v.slice(i + 1, close);
+    colon = schemeEnd(rawUri);
+    if (colon < 0) return undefined;
     rest = close + 1;
   } else {
     // addr-spec: the URI ends at the first ';' (those params are header params) or LWS.
@@ -73,22 +107,23 @@ export function parseNameAddr(v: string): NameAddr | undefined {
       i++;
     }
     rawUri = v.slice(s, i);
+    colon = schemeEnd(rawUri);
     // §20: a URI with '?' or ',' must be in name-addr form; addr-spec needs a scheme.
-    if (rawUri.length === 0 || schemeEndAt(rawUri) < 0 || rawUri.indexOf('?') >= 0) return undefined;
+    if (colon < 0 || rawUri.indexOf('?') >= 0) return undefined;
     rest = i;
   }
-  const scheme = rawUri.slice(0, schemeEndAt(rawUri)).toLowerCase();
-  const uri = parseUri(rawUri);
-  if (uri === undefined && (scheme === 'sip' || scheme === 'sips' || scheme === 'tel')) return undefined;
+  let known: SipUri | undefined;
+  if (validateUri) {
+    const scheme = rawUri.slice(0, colon).toLowerCase();
+    if (scheme === 'sip' || scheme === 'sips' || scheme === 'tel') {
+      known = parseUri(rawUri);
+      if (known === undefined) return undefined;
+    }
+  }
   const ps = scanParams(v, rest);
   if (ps === undefined || !atEnd(v, ps.end)) return undefined;
   const tag = ps.params.get('tag');
-  return { displayName, rawUri, uri, params: ps.params, tag: tag ?? undefined, bracketed };
-}
-
-function hasWs(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (isLws(s.charCodeAt(i))) return true;
-  return false;
+  return new ParsedNameAddr(displayName, rawUri, ps.params, tag ?? undefined, bracketed, known);
 }
 
 function unquote(s: string): string {

@@ -121,52 +121,60 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
   let dup = 0; // id of a once-only header seen twice
   for (;;) {
     if (pos >= sn) return incomplete();
-    const c0 = s.charCodeAt(pos);
+    const c0 = buf[pos]!;
     if (c0 === 0x0d) {
-      if (s.charCodeAt(pos + 1) !== 0x0a) return fail('bad_header', 'bare CR at the start of a line');
+      if (buf[pos + 1]! !== 0x0a) return fail('bad_header', 'bare CR at the start of a line');
       break; // the empty line: end of the header section
     }
     if (c0 === 0x20 || c0 === 0x09) return fail('bad_header', 'continuation line with no header before it');
     let i = pos;
     let h = 0;
     while (i < sn) {
-      const c = s.charCodeAt(i);
+      const c = buf[i]!;
       if (c >= 256 || TOKEN[c] !== 1) break;
       h = (Math.imul(h, 31) + (c >= 0x41 && c <= 0x5a ? c | 0x20 : c)) | 0;
       i++;
     }
     const nameEnd = i;
-    while (i < sn && isWs(s.charCodeAt(i))) i++;
-    if (nameEnd === pos || s.charCodeAt(i) !== 0x3a) {
+    while (i < sn && isWs(buf[i]!)) i++;
+    if (nameEnd === pos || buf[i]! !== 0x3a) {
       if (i >= sn) return incomplete();
       const eol = s.indexOf('\r', pos);
       return fail('bad_header', `not a header line: ${show(s.slice(pos, eol < 0 ? Math.min(sn, pos + 80) : eol))}`);
     }
     const vs = i + 1;
     let folded = 0;
+    let high = 0; // OR of all value bytes: bit 7 set means non-ASCII, decoded as UTF-8 on access
     let j = vs;
     let lf: number;
     // Each physical line must end in CRLF: a lone CR or LF would let a
     // downstream parser see other headers than we do. A charCodeAt loop beats
     // String#indexOf here: lines are short and indexOf has a call cost.
     for (;;) {
-      while (j < sn && s.charCodeAt(j) > 0x0d) j++;
+      let c = 0;
+      while (j < sn && (c = buf[j]!) > 0x0d) {
+        high |= c;
+        j++;
+      }
       while (j < sn) {
-        const c = s.charCodeAt(j);
+        c = buf[j]!;
         if (c === 0x0d || c === 0x0a) break;
         j++;
-        while (j < sn && s.charCodeAt(j) > 0x0d) j++;
+        while (j < sn && (c = buf[j]!) > 0x0d) {
+          high |= c;
+          j++;
+        }
       }
       if (j >= sn) {
         if (sn - pos > maxLine) return fail('header_too_long', `header of more than ${maxLine} bytes`);
         return incomplete();
       }
-      if (s.charCodeAt(j) !== 0x0d || s.charCodeAt(j + 1) !== 0x0a) {
+      if (buf[j]! !== 0x0d || buf[j + 1]! !== 0x0a) {
         if (j + 1 >= sn) return incomplete();
         return fail('bad_header', 'bare CR or LF in a header line');
       }
       lf = j + 1;
-      const nx = s.charCodeAt(lf + 1);
+      const nx = buf[lf + 1]!;
       if (nx !== 0x20 && nx !== 0x09) break;
       folded = 1;
       j = lf + 1;
@@ -187,7 +195,7 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
       else if (id !== H_VIA) dup = id;
     }
     names.push(canon);
-    offs.push(pos, vs, e, folded);
+    offs.push(pos, vs, e, folded | (high & 0x80 ? 2 : 0));
     pos = lf + 1;
   }
   const blank = pos; // the CRLF of the empty line
@@ -344,8 +352,10 @@ function strictCheck(m: MessageView): [ParseErrorReason, string] | undefined {
   }
   for (const h of ['from', 'to'] as const) {
     const v = m.header(h)!;
-    if (parseNameAddr(v) === undefined) return ['bad_header', `malformed ${h} ${show(v)}`];
+    if (parseNameAddr(v, true) === undefined) return ['bad_header', `malformed ${h} ${show(v)}`];
   }
-  if (m.has('contact') && m.header('contact') !== '*' && m.contacts() === undefined) return ['bad_header', 'malformed Contact'];
+  if (m.header('contact') !== '*') {
+    for (const v of m.headerValues('contact')) if (parseNameAddr(v, true) === undefined) return ['bad_header', `malformed Contact ${show(v)}`];
+  }
   return undefined;
 }
