@@ -611,7 +611,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
         if (p.method === 'INVITE') {
           const outcome: Outcome = status < 300 ? 'answered' : status === 486 || status === 600 ? 'busy' : status === 487 ? 'cancelled' : status === 408 ? 'timeout' : 'failed';
           if (status >= 300) {
-            if (p.dialog && p.dialog.state === 'early') dropDialog(p.dialog);
+            if (p.initial && p.dialog?.state === 'early') dropDialog(p.dialog);
             countCall(p, outcome);
           } else countCall(p, outcome);
         }
@@ -652,8 +652,15 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const contact = res.contacts()?.[0]?.rawUri;
     const rr = res.headerValues('record-route').reverse();
     if (p.dialog) {
-      // a re-INVITE's answer may move the remote target (RFC 3261 §12.2.1.2)
-      if (contact && status < 300) legOf(p.dialog, p.fromRealm).to.remoteTarget = contact;
+      // a re-INVITE's answer may move the remote target (RFC 3261 §12.2.1.2); the 2xx
+      // of an initial INVITE confirms the early dialog its 18x made
+      const to = legOf(p.dialog, p.fromRealm).to;
+      if (contact && status < 300) to.remoteTarget = contact;
+      if (rr.length > 0 && p.initial) to.routeSet = rr;
+      if (status >= 200 && p.initial) {
+        p.dialog.state = 'confirmed';
+        p.dialog.calleeTag = toTag;
+      }
       return;
     }
     const init = p.initial;
@@ -738,6 +745,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
   function finishServer(p: Pending, status: number, reason: string, outcome: Outcome): void {
     p.final = true;
     if (p.method === 'INVITE') countCall(p, outcome);
+    if (p.initial && p.dialog?.state === 'early') dropDialog(p.dialog);
     if (!p.server) return;
     // rebuild from what the sender sent: its Vias, its Call-ID
     const lines = [`SIP/2.0 ${status} ${reason}`];
