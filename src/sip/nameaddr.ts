@@ -3,7 +3,7 @@
 
 import { endOfQuoted, isLws, isToken, skipLws } from './chars.js';
 import { parseUri, schemeEnd, type SipUri } from './uri.js';
-import { atEnd, formatParams, scanParams, type Params } from './params.js';
+import { atEnd, formatParams, paramsOf, spanParam, walkParams, type Params } from './params.js';
 
 export interface NameAddr {
   /** Display name, unquoted and unescaped; '' when absent. */
@@ -26,15 +26,19 @@ export interface NameAddr {
  */
 class ParsedNameAddr implements NameAddr {
   private parsed: SipUri | null | undefined = undefined;
+  private map: Params | undefined = undefined;
   constructor(
     readonly displayName: string,
     readonly rawUri: string,
-    readonly params: Params,
+    private readonly paramText: string,
     readonly tag: string | undefined,
     readonly bracketed: boolean,
     known: SipUri | undefined,
   ) {
     if (known !== undefined) this.parsed = known;
+  }
+  get params(): Params {
+    return (this.map ??= paramsOf(this.paramText));
   }
   get uri(): SipUri | undefined {
     if (this.parsed === undefined) this.parsed = parseUri(this.rawUri) ?? null;
@@ -120,10 +124,10 @@ export function parseNameAddr(v: string, validateUri = false): NameAddr | undefi
       if (known === undefined) return undefined;
     }
   }
-  const ps = scanParams(v, rest);
-  if (ps === undefined || !atEnd(v, ps.end)) return undefined;
-  const tag = ps.params.get('tag');
-  return new ParsedNameAddr(displayName, rawUri, ps.params, tag ?? undefined, bracketed, known);
+  const pEnd = walkParams(v, rest);
+  if (pEnd < 0 || !atEnd(v, pEnd)) return undefined;
+  const tag = spanParam(v, 'tag');
+  return new ParsedNameAddr(displayName, rawUri, v.slice(rest, pEnd), tag ?? undefined, bracketed, known);
 }
 
 function unquote(s: string): string {

@@ -67,3 +67,68 @@ export function atEnd(s: string, i: number, end: number = s.length): boolean {
   }
   return true;
 }
+
+/**
+ * Offsets of the params found by the last walkParams call, four per param:
+ * nameStart, nameEnd, valueStart, valueEnd (valueStart = -1 when no '=').
+ * Shared scratch space: the hot path validates params without allocating,
+ * and builds a Map only when someone asks for one.
+ */
+export const PARAM_SPANS: number[] = [];
+
+/** Validates `*( SEMI generic-param )` from i; returns where the params end, or -1 when malformed. */
+export function walkParams(s: string, i: number, end: number = s.length): number {
+  PARAM_SPANS.length = 0;
+  for (;;) {
+    const j = skipLws(s, i, end);
+    if (j >= end || s.charCodeAt(j) !== 0x3b) return j;
+    i = skipLws(s, j + 1, end);
+    const nameStart = i;
+    while (i < end && isToken(s.charCodeAt(i))) i++;
+    if (i === nameStart) return -1;
+    const nameEnd = i;
+    i = skipLws(s, i, end);
+    let vs = -1;
+    let ve = -1;
+    if (i < end && s.charCodeAt(i) === 0x3d) {
+      i = skipLws(s, i + 1, end);
+      vs = i;
+      if (i < end && s.charCodeAt(i) === 0x22) {
+        const q = endOfQuoted(s, i, end);
+        if (q < 0) return -1;
+        i = q;
+      } else {
+        while (i < end && isParamValueChar(s.charCodeAt(i))) i++;
+        if (i === vs) return -1;
+      }
+      ve = i;
+    }
+    PARAM_SPANS.push(nameStart, nameEnd, vs, ve);
+  }
+}
+
+/** Value of param `lower` (lowercase) from the last walkParams over s: undefined absent, null without value. */
+export function spanParam(s: string, lower: string): string | null | undefined {
+  const sp = PARAM_SPANS;
+  for (let k = 0; k < sp.length; k += 4) {
+    const a = sp[k]!;
+    const b = sp[k + 1]!;
+    if (b - a !== lower.length) continue;
+    let same = true;
+    for (let x = 0; x < lower.length; x++) {
+      let c = s.charCodeAt(a + x);
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      if (c !== lower.charCodeAt(x)) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return sp[k + 2]! < 0 ? null : s.slice(sp[k + 2]!, sp[k + 3]!);
+  }
+  return undefined;
+}
+
+/** A Map of params built on demand from text that walkParams already accepted. */
+export function paramsOf(text: string): Params {
+  return scanParams(text, 0)?.params ?? new Map();
+}

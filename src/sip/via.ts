@@ -1,7 +1,7 @@
 // Via (RFC 3261 §20.42, §18.2.1) and the RFC 3581 rport extension.
 
-import { HOST, isLws, isToken, skipLws } from './chars.js';
-import { atEnd, formatParams, scanParams, type Params } from './params.js';
+import { HOST, isLws, isToken, parseDigits, skipLws } from './chars.js';
+import { atEnd, formatParams, paramsOf, spanParam, walkParams, type Params } from './params.js';
 
 export interface Via {
   /** 'SIP/2.0' (normalized: no LWS, protocol name uppercased). */
@@ -11,8 +11,8 @@ export interface Via {
   /** sent-by host as written; IPv6 keeps its brackets. */
   host: string;
   port: number | undefined;
-  /** All via-params; names lowercase; null when given without '='. */
-  params: Params;
+  /** All via-params; names lowercase; null when given without '='. Built on first access. */
+  readonly params: Params;
   branch: string | undefined;
   received: string | undefined;
   /** undefined: no rport param; null: 'rport' without a value (a request for one); number: filled in. */
@@ -74,27 +74,44 @@ export function parseVia(v: string): Via | undefined {
     port = p;
     i = j;
   }
-  const ps = scanParams(v, i);
-  if (ps === undefined || !atEnd(v, ps.end)) return undefined;
-  const params = ps.params;
-  const rp = params.get('rport');
+  const pEnd = walkParams(v, i);
+  if (pEnd < 0 || !atEnd(v, pEnd)) return undefined;
+  const rp = spanParam(v, 'rport');
   let rport: number | null | undefined;
   if (rp === null) rport = null;
   else if (rp !== undefined) {
-    const num = /^[0-9]{1,5}$/.test(rp) ? Number(rp) : NaN;
-    if (!(num >= 0 && num <= 65535)) return undefined;
+    const num = parseDigits(rp, 0, rp.length, 65535);
+    if (num < 0) return undefined;
     rport = num;
   }
-  return {
-    protocol: name.toUpperCase() + '/' + version,
+  return new ParsedVia(
+    name === 'SIP' && version === '2.0' ? 'SIP/2.0' : name.toUpperCase() + '/' + version,
     transport,
     host,
     port,
-    params,
-    branch: params.get('branch') ?? undefined,
-    received: params.get('received') ?? undefined,
+    spanParam(v, 'branch') ?? undefined,
+    spanParam(v, 'received') ?? undefined,
     rport,
-  };
+    v.slice(i, pEnd),
+  );
+}
+
+/** A class so `params` is a lazy prototype getter: branch, received and rport are what the hot path reads. */
+class ParsedVia implements Via {
+  private map: Params | undefined = undefined;
+  constructor(
+    readonly protocol: string,
+    readonly transport: string,
+    readonly host: string,
+    readonly port: number | undefined,
+    readonly branch: string | undefined,
+    readonly received: string | undefined,
+    readonly rport: number | null | undefined,
+    private readonly paramText: string,
+  ) {}
+  get params(): Params {
+    return (this.map ??= paramsOf(this.paramText));
+  }
 }
 
 function readToken(s: string, i: number): number {
@@ -125,5 +142,5 @@ export function withReceived(viaValue: string, ip: string, port: number): string
   const rec = ip.indexOf(':') >= 0 && !ip.startsWith('[') ? `[${ip}]` : ip;
   params.set('received', rec);
   if (v.rport !== undefined) params.set('rport', String(port));
-  return formatVia({ ...v, params });
+  return formatVia({ protocol: v.protocol, transport: v.transport, host: v.host, port: v.port, params, branch: v.branch, received: rec, rport: v.rport });
 }
