@@ -18,7 +18,7 @@ import { maskIdentity, splitTag, withTag } from './identity.js';
 import { responseDestination, stampReceived } from './respond.js';
 import type { Pool, PoolTarget } from './route/pool.js';
 import type { SipResolver } from './route/resolve.js';
-import type { Hop } from './route/types.js';
+import type { Hop, UriTarget } from './route/types.js';
 import { createTrunkTable, type Trunk } from './route/trunks.js';
 import type { Sealer } from './seal.js';
 import { clientKey, createTransactionLayer, serverKey, type ClientTransaction, type SendTarget, type ServerTransaction } from './transaction/index.js';
@@ -99,13 +99,19 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
   const byClient = new Map<string, Pending>();
   const byServer = new Map<string, Pending>();
   const trunkHeader = config.proxy.trunkHeader;
+  // what RFC 3263 resolution starts from: without a transport parameter or a port the
+  // resolver may consult NAPTR and SRV
+  const trunkTargets = new Map<string, UriTarget>();
   const trunkTable = createTrunkTable(
     config.trunks.flatMap((t) => {
       const u = t.target ? parseUri(t.target) : undefined;
       if (!u) return [];
       const tp = u.params.get('transport')?.toLowerCase();
-      const transport: Transport = tp === 'tcp' || tp === 'tls' || tp === 'udp' ? tp : u.scheme === 'sips' ? 'tls' : 'udp';
-      return [{ id: t.id, prefixes: t.prefixes, target: { host: u.host.replace(/^\[|\]$/g, ''), port: u.port, transport, secure: u.scheme === 'sips' } }];
+      const explicit: Transport | undefined = tp === 'tcp' || tp === 'tls' || tp === 'udp' ? tp : undefined;
+      const host = u.host.replace(/^\[|\]$/g, '');
+      const secure = u.scheme === 'sips';
+      trunkTargets.set(t.id, { host, port: u.port, transport: explicit, secure });
+      return [{ id: t.id, prefixes: t.prefixes, target: { host, port: u.port, transport: explicit ?? (secure ? 'tls' : 'udp'), secure } }];
     }),
   );
 
@@ -234,7 +240,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const t = trunk.target;
     const userPart = ruri?.user !== undefined ? `${ruri.user}@` : '';
     pending.out.setRequestUri(`${t.secure ? 'sips' : 'sip'}:${userPart}${t.port === undefined ? hostPort(t.host, 0).replace(/:0$/, '') : hostPort(t.host, t.port)}`);
-    void routeToTarget(pending, t);
+    void routeToTarget(pending, trunkTargets.get(trunk.id) ?? t);
   }
 
   function noRoute(req: SipMessage, source: Source, status: number, reason: string): void {
@@ -337,7 +343,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     return { ...d, transport: source.transport };
   }
 
-  async function routeToTarget(p: Pending, target: { host: string; port?: number; transport: Transport; secure: boolean }): Promise<void> {
+  async function routeToTarget(p: Pending, target: UriTarget): Promise<void> {
     let hops: Hop[];
     try {
       hops = await deps.resolver.resolve(target);
