@@ -44,3 +44,79 @@ export interface Store {
 
   close(): Promise<void>;
 }
+
+// --- what the implementations need, and what they add
+
+/** The part of a pino logger the store uses; structural so tests can pass a stub. */
+export interface StoreLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+/** A gauge without labels (prom-client's Gauge fits). */
+export interface UpGauge {
+  set(value: number): void;
+}
+
+/**
+ * What to do with fleet-wide gauges while the backing store is away.
+ * open: count locally and keep admitting; closed: addShare/shareTotal answer Infinity
+ * so admission control refuses new calls until the fleet total is known again.
+ */
+export type FailMode = 'open' | 'closed';
+
+/** A Store that may need time to load fleet state before it is trustworthy. */
+export interface StartableStore extends Store {
+  /**
+   * Resolves true once the first sync with the backing store is done, false if it did not
+   * finish within timeoutMs (the store then serves local state and syncs when it can).
+   */
+  ready(timeoutMs?: number): Promise<boolean>;
+}
+
+export interface MemoryStoreOptions {
+  /** clock for windows, nonces and the sweep; defaults to Date.now */
+  now?: () => number;
+  /** how often expired bans, windows and nonces are swept away (default 10 s) */
+  sweepIntervalMs?: number;
+  /** most nonces remembered; the oldest goes first (default 100,000) */
+  maxNonces?: number;
+  /** most window counters; the oldest goes first (default 1,000,000) */
+  maxWindows?: number;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface RedisStoreOptions {
+  /** redis:// or rediss:// URL of a standalone server (or, with sentinels, its credentials) */
+  url?: string;
+  sentinels?: HostPort[];
+  /** master group name the sentinels watch */
+  sentinelName?: string;
+  /** seed nodes of a Redis Cluster */
+  cluster?: HostPort[];
+  /** prefix of every key and channel (default 'palisade:') */
+  keyPrefix?: string;
+  /** unique per running process: names this instance's share of each gauge */
+  instanceId: string;
+  logger: StoreLogger;
+  metrics?: { storeUp: UpGauge };
+  failMode?: FailMode;
+  /** a command unanswered for this long fails and the store falls back to local state (default 500) */
+  commandTimeoutMs?: number;
+  /** connect attempt limit (default 2000) */
+  connectTimeoutMs?: number;
+  /** a share not refreshed for this long is dropped from the fleet total (default 5000) */
+  shareTtlMs?: number;
+  /** how often shares are refreshed and totals re-read; also the health probe period (default 500) */
+  refreshIntervalMs?: number;
+  /** full reload of the fleet's bans, repairing anything pub/sub lost (default 60,000) */
+  resyncIntervalMs?: number;
+  /** options of the local fallback store */
+  local?: MemoryStoreOptions;
+}
