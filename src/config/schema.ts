@@ -210,6 +210,56 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  state: z
+    .strictObject({
+      backend: z
+        .enum(['memory', 'redis'])
+        .default('memory')
+        .describe('memory: bans, counters and nonces live in this process (one instance); redis: shared by every instance of a fleet'),
+      failMode: z
+        .enum(['open', 'closed'])
+        .default('open')
+        .describe('while Redis is unreachable: open counts concurrent calls locally and keeps admitting; closed refuses new calls until the fleet total is known again'),
+      instanceId: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,128}$/)
+        .optional()
+        .describe('names this process\'s share of fleet-wide counts; must be unique in the fleet (default node.name, host name and pid)'),
+      memory: z
+        .strictObject({
+          sweepIntervalMs: positiveInt.default(10_000).describe('how often expired bans, counters and nonces are removed'),
+          maxNonces: positiveInt.default(100_000).describe('most digest nonces remembered for replay protection; the oldest go first'),
+          maxWindows: positiveInt.default(1_000_000).describe('most rate-limit counters held; the oldest go first'),
+        })
+        .prefault({})
+        .describe('the in-process tables (also the Redis backend\'s fallback while Redis is away)'),
+      redis: z
+        .strictObject({
+          url: z
+            .string()
+            .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+            .optional()
+            .describe('standalone server, e.g. redis://:password@10.0.0.5:6379/0; with sentinels or cluster only its user and password are used (never logged)'),
+          sentinels: z.array(z.strictObject({ host: ipOrHost, port })).default([]).describe('Sentinel addresses; when set, the master is found through them'),
+          sentinelName: z.string().min(1).default('mymaster').describe('master group name the sentinels watch'),
+          cluster: z.array(z.strictObject({ host: ipOrHost, port })).default([]).describe('seed nodes of a Redis Cluster; when set, url host and port are ignored'),
+          keyPrefix: z.string().max(64).default('palisade:').describe('prefix of every key and pub/sub channel, so fleets can share a server'),
+          commandTimeoutMs: positiveInt.default(500).describe('a command unanswered for this long fails and the store answers from local state'),
+          connectTimeoutMs: positiveInt.default(2000).describe('limit of one connection attempt'),
+          shareTtlMs: positiveInt.default(5000).describe('a crashed instance\'s concurrent-call counts leave the fleet total after this long'),
+          refreshIntervalMs: positiveInt.default(500).describe('how often this instance refreshes its counts and re-reads fleet totals (and probes Redis while it is down)'),
+          resyncIntervalMs: positiveInt.default(60_000).describe('full reload of the fleet\'s bans, repairing any pub/sub message lost'),
+          startupTimeoutMs: positiveInt.default(5000).describe('how long start-up waits for the first load of fleet state before serving on local state'),
+        })
+        .prefault({})
+        .describe('the Redis backend (standalone URL, Sentinel or Cluster)'),
+    })
+    .prefault({})
+    .refine((s) => s.backend !== 'redis' || s.redis.url !== undefined || s.redis.sentinels.length > 0 || s.redis.cluster.length > 0, {
+      message: 'state.backend redis needs state.redis.url, sentinels or cluster',
+      path: ['redis', 'url'],
+    })
+    .describe('shared state: bans, rate-limit counters, concurrent-call counts, digest nonces'),
   trunks: z
     .array(
       z.strictObject({
