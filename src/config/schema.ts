@@ -98,6 +98,9 @@ export const configSchema = z.strictObject({
       maxConnectionsPerIp: positiveInt.default(64).describe('most open TCP+TLS connections from one remote address'),
       idleTimeoutMs: positiveInt.default(600_000).describe('close a stream connection with no traffic for this long'),
       maxBufferedBytes: positiveInt.default(131_072).describe('most unframed bytes buffered per connection before it is closed'),
+      connectTimeoutMs: positiveInt
+        .default(5000)
+        .describe('an outbound TCP connection (and for TLS its handshake) not established within this time fails'),
       tls: tlsFilesSchema
         .extend({
           handshakeTimeoutMs: positiveInt.default(5000).describe('close a TLS connection that has not finished its handshake in this time'),
@@ -110,6 +113,12 @@ export const configSchema = z.strictObject({
             .describe('OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are always the strong defaults)'),
           generateIfMissing: z.boolean().default(true).describe('create a self-signed CA and server certificate on first start when none exist'),
           watch: z.boolean().default(true).describe('reload certificate and key when the files change'),
+          verifyServer: z.boolean().default(true).describe('verify the certificate (chain and name) of servers we connect to over TLS'),
+          trustFile: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('PEM CA bundle trusted for servers we connect to; when absent, the system CAs plus caFile'),
         })
         .prefault({}),
     })

@@ -37,3 +37,36 @@ export function uniqueIds(ids: readonly string[]): string[] {
     return n === 1 ? id : `${id}-${n}`;
   });
 }
+
+/**
+ * The form a socket reports an address in (IPv6 compressed, lower case; IPv4-mapped
+ * unmapped), so a destination written differently still finds its open connection.
+ * Undefined when `address` is not an IP literal.
+ */
+export function canonicalAddress(address: string): string | undefined {
+  const v = isIP(address);
+  if (v === 4) return address;
+  if (v !== 6) return undefined;
+  // Zone ids (fe80::1%eth0) are not URL-parseable; keep them as given.
+  if (address.includes('%')) return address.toLowerCase();
+  const host = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  // The URL parser writes a mapped IPv4 address in hex (::ffff:c000:201).
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (mapped === null) return host;
+  const hi = parseInt(mapped[1] ?? '0', 16);
+  const lo = parseInt(mapped[2] ?? '0', 16);
+  return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+}
+
+/** Whether a listener bound to `bound` (its family `family`) can reach `remote`. */
+export function reachableFrom(bound: string, family: 4 | 6, remote: string): boolean {
+  const v = isIP(remote);
+  if (family === 4) return v === 4;
+  // "::" is dual-stack (Node does not set IPV6_V6ONLY); a specific IPv6 address is not.
+  return bound === '::' || v === 6;
+}
+
+/** The local address to connect from: none for a wildcard listener, so the OS picks by route. */
+export function connectFrom(bound: string): string | undefined {
+  return bound === '0.0.0.0' || bound === '::' ? undefined : bound;
+}

@@ -13,13 +13,16 @@ export type DropReason =
   | 'per_ip_limit' // transport.maxConnectionsPerIp reached
   | 'idle_timeout' // no traffic for transport.idleTimeoutMs
   | 'handshake_timeout' // TLS handshake not done within transport.tls.handshakeTimeoutMs
-  | 'tls_error' // failed handshake: protocol version, cipher, missing or unverified client certificate
+  | 'tls_error' // failed handshake: protocol version, cipher, missing or unverified client (or, outbound, server) certificate
   | 'backpressure' // a send refused because the socket's write queue is full
-  | 'send_error'; // the OS refused a send (e.g. unreachable)
+  | 'send_error' // the OS refused a send (e.g. unreachable), or a destination this listener cannot reach
+  | 'connect_failed' // an outbound connection could not be established (refused, unreachable)
+  | 'connect_timeout'; // an outbound connection (and TLS handshake) not established within transport.connectTimeoutMs
 
 export const DROP_REASONS: readonly DropReason[] = [
   'too_large', 'bad_framing', 'buffer_limit', 'conn_limit', 'per_ip_limit',
   'idle_timeout', 'handshake_timeout', 'tls_error', 'backpressure', 'send_error',
+  'connect_failed', 'connect_timeout',
 ];
 
 export type DropReporter = (

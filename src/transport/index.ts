@@ -6,3 +6,4 @@ export type { FrameEvent, FrameResult, FrameState, FramingError, FramingErrorRea
 export { createStreamFramer, type StreamFramer, type StreamFramerError } from './stream-buffer.js';
 export { DROP_REASONS, type DropReason } from './drops.js';
 export { unmapAddress } from './address.js';
+export type { SendFailureReason } from './connector.js';

@@ -1,5 +1,8 @@
 // Connection admission: a total cap and a per-remote-address cap for TCP+TLS together,
 // checked at accept so an over-limit connection costs one accept and one close.
+// Connections we open count in the total only: the per-address cap guards against
+// peers flooding us, and counting our own connections to a softswitch in it would let
+// them crowd out that softswitch's inbound ones.
 import type { PalisadeConfig } from '../config/schema.js';
 
 export interface TransportLimits {
@@ -10,6 +13,8 @@ export interface TransportLimits {
   readonly maxBufferedBytes: number;
   readonly maxMessageBytes: number;
   readonly handshakeTimeoutMs: number;
+  /** Outbound: TCP connect, plus the handshake for TLS. */
+  readonly connectTimeoutMs: number;
 }
 
 export function limitsFromConfig(cfg: PalisadeConfig): TransportLimits {
@@ -20,6 +25,7 @@ export function limitsFromConfig(cfg: PalisadeConfig): TransportLimits {
     maxBufferedBytes: cfg.transport.maxBufferedBytes,
     maxMessageBytes: cfg.sip.limits.stream.maxMessageBytes,
     handshakeTimeoutMs: cfg.transport.tls.handshakeTimeoutMs,
+    connectTimeoutMs: cfg.transport.connectTimeoutMs,
   };
 }
 
@@ -29,6 +35,9 @@ export interface ConnectionAdmission {
   /** Reserves a slot for `ip` when one is free. Every 'ok' must be paired with one release(). */
   admit(ip: string): Admission;
   release(ip: string): void;
+  /** Reserves a slot for a connection we open (total cap only); pair each 'ok' with one releaseOutbound(). */
+  admitOutbound(): Admission;
+  releaseOutbound(): void;
   total(): number;
 }
 
@@ -51,6 +60,14 @@ export function createAdmission(limits: Pick<TransportLimits, 'maxConnections' |
       if (n <= 1) perIp.delete(ip);
       else perIp.set(ip, n - 1);
       total--;
+    },
+    admitOutbound() {
+      if (total >= limits.maxConnections) return 'conn_limit';
+      total++;
+      return 'ok';
+    },
+    releaseOutbound() {
+      if (total > 0) total--;
     },
     total: () => total,
   };

@@ -3,6 +3,7 @@
 import type { RealmName, Transport } from '../config/schema.js';
 import type { Destination, ListenerInfo } from './types.js';
 import type { ReloadResult, TlsFiles } from './tls-context.js';
+import type { TlsClientSettings } from './tls-client.js';
 
 export type ClientCertMode = 'none' | 'request' | 'require';
 
@@ -16,7 +17,7 @@ export interface ResolvedListener {
   readonly family: 4 | 6;
   readonly port: number;
   readonly advertise: string;
-  readonly tls?: { readonly files: TlsFiles; readonly clientCert: ClientCertMode };
+  readonly tls?: { readonly files: TlsFiles; readonly clientCert: ClientCertMode; readonly client: TlsClientSettings };
 }
 
 export interface Listener {

@@ -10,6 +10,7 @@ import type { Destination, InboundMessage, ListenerInfo } from './types.js';
 import type { Listener, ResolvedListener } from './listener.js';
 import type { ReloadResult, TlsWatchOptions } from './tls-context.js';
 import type { StreamConnection } from './stream.js';
+import type { SendFailureReason } from './connector.js';
 import { defaultListenerId, defaultPort, uniqueIds } from './address.js';
 import { createDropReporter } from './drops.js';
 import { createAdmission, limitsFromConfig } from './limits.js';
@@ -26,6 +27,14 @@ export interface TransportDeps {
   baseDir?: string;
   /** Polling and debounce of the TLS file watch (when transport.tls.watch); defaults suit production. */
   tlsWatch?: Partial<TlsWatchOptions>;
+  /**
+   * A send() that returned true could not be delivered after all: the connection it
+   * opened failed ('connect_failed', TLS verification included), did not come up within
+   * transport.connectTimeoutMs ('connect_timeout'), or the transport stopped first
+   * ('closed'). Called once per failed connection, with the Destination of the send
+   * that opened it, so a client transaction can fail at once instead of timing out.
+   */
+  onSendFailure?(dest: Destination, reason: SendFailureReason, detail: string): void;
 }
 
 export interface TransportManager {
@@ -35,7 +44,12 @@ export interface TransportManager {
   stop(): Promise<void>;
   /** Actual bound addresses and ports. */
   listeners(): ListenerInfo[];
-  /** Stream: writes on dest.connectionId if still open; UDP: sends from the listener's socket. */
+  /**
+   * Stream: writes on dest.connectionId if still open, else on an open connection of the
+   * listener to the same address and port, else opens one and queues. UDP: sends from the
+   * listener's socket. True when accepted for sending; delivery failures of connects
+   * come later through onSendFailure.
+   */
   send(dest: Destination, data: Buffer): boolean;
   /** Rereads cert + key (+ CA) of every TLS listener; new handshakes use them. */
   reloadTls(): Promise<{ ok: boolean; error?: string }>;
@@ -72,6 +86,14 @@ export function createTransportManager(cfg: PalisadeConfig, deps: TransportDeps)
     unregister: (c: StreamConnection) => void connections.delete(c.id),
     lookup: (id: number) => connections.get(id),
     tlsSettings,
+    onSendFailure: (dest: Destination, reason: SendFailureReason, detail: string) => {
+      try {
+        deps.onSendFailure?.(dest, reason, detail);
+      } catch (err) {
+        // A bug above must not break the socket event that reported the failure.
+        logger.error({ err: errorMessage(err), listenerId: dest.listenerId }, 'onSendFailure threw');
+      }
+    },
     ...(tlsWatch !== undefined ? { tlsWatch } : {}),
   };
   const udpEnv = { logger, reportDrop, onMessage: deps.onMessage };
@@ -166,6 +188,11 @@ export async function resolveListeners(cfg: PalisadeConfig, baseDir: string): Pr
           ? {
               tls: {
                 clientCert,
+                client: {
+                  verifyServer: t.verifyServer,
+                  caFile: resolvePath(baseDir, l.tls?.caFile ?? t.caFile),
+                  ...(t.trustFile !== undefined ? { trustFile: resolvePath(baseDir, t.trustFile) } : {}),
+                },
                 files: {
                   certFile: resolvePath(baseDir, l.tls?.certFile ?? t.certFile),
                   keyFile: resolvePath(baseDir, l.tls?.keyFile ?? t.keyFile),

@@ -2,7 +2,8 @@
 // limits) and the connections gauge see every socket at accept, before any TLS work;
 // a TLS listener then hands the admitted socket to a tls.Server that never listens
 // itself (server.emit('connection')), which gives us setSecureContext() for reloads,
-// its handshake timeout and its client-certificate checks.
+// its handshake timeout and its client-certificate checks. Connections the listener
+// opens itself (send() with no open connection) are set up by connector.ts.
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { Logger } from '../observability/logger.js';
@@ -13,6 +14,8 @@ import type { ConnectionAdmission, TransportLimits } from './limits.js';
 import type { Listener, ResolvedListener } from './listener.js';
 import { unmapAddress } from './address.js';
 import { attachStreamConnection, type StreamConnection } from './stream.js';
+import { createConnector, type SendFailureHandler } from './connector.js';
+import { createTlsClient, type TlsClient } from './tls-client.js';
 import {
   createTlsCredentials,
   errorMessage,
@@ -36,6 +39,8 @@ export interface StreamListenerEnv {
   readonly unregister: (conn: StreamConnection) => void;
   readonly lookup: (connectionId: number) => StreamConnection | undefined;
   readonly tlsSettings: TlsSettings;
+  /** A connection this listener opened for a send could not be established. */
+  readonly onSendFailure: SendFailureHandler;
   /** When set, TLS files are watched and reloaded on change. */
   readonly tlsWatch?: TlsWatchOptions;
 }
@@ -54,6 +59,7 @@ export async function startStreamListener(l: ResolvedListener, env: StreamListen
 
   let tlsServer: TlsServer | undefined;
   let credentials: TlsCredentials | undefined;
+  let tlsClient: TlsClient | undefined;
   if (transport === 'tls') {
     if (l.tls === undefined) throw new Error(`listener ${l.id}: tls listener without tls files`);
     const initial = await loadSecureContextOptions(l.tls.files, env.tlsSettings);
@@ -69,6 +75,11 @@ export async function startStreamListener(l: ResolvedListener, env: StreamListen
       metrics: env.metrics,
       listenerId: l.id,
       apply: (options) => server.setSecureContext(options),
+    });
+    const creds = credentials;
+    tlsClient = await createTlsClient(l.tls.client, env.tlsSettings, () => creds.current()).catch((err: unknown) => {
+      creds.close();
+      throw err;
     });
   }
 
@@ -92,11 +103,23 @@ export async function startStreamListener(l: ResolvedListener, env: StreamListen
     maxMessageBytes: env.limits.maxMessageBytes,
     onClose: (conn: StreamConnection) => {
       connections.delete(conn);
+      connector.untrack(conn);
       env.unregister(conn);
     },
   };
 
-  function attach(socket: Socket, id: number, remoteAddress: string, remotePort: number, tlsPeer?: Pick<Source, 'peerAuthorized' | 'peerCertificate'>): void {
+  const connector = createConnector(l, {
+    metrics: env.metrics,
+    reportDrop: env.reportDrop,
+    limits: env.limits,
+    admission: env.admission,
+    nextConnectionId: env.nextConnectionId,
+    onSendFailure: env.onSendFailure,
+    ...(tlsClient !== undefined ? { tlsClient } : {}),
+    attach: (socket, id, remoteAddress, remotePort, tlsPeer) => attach(socket, id, remoteAddress, remotePort, tlsPeer),
+  });
+
+  function attach(socket: Socket, id: number, remoteAddress: string, remotePort: number, tlsPeer?: Pick<Source, 'peerAuthorized' | 'peerCertificate'>): StreamConnection {
     const source: Source = {
       transport,
       realm: l.realm,
@@ -110,7 +133,9 @@ export async function startStreamListener(l: ResolvedListener, env: StreamListen
     };
     const conn = attachStreamConnection(socket, source, connectionEnv);
     connections.add(conn);
+    connector.track(conn);
     env.register(conn);
+    return conn;
   }
 
   function onAccept(raw: Socket): void {
@@ -216,24 +241,32 @@ export async function startStreamListener(l: ResolvedListener, env: StreamListen
   return {
     info: { id: l.id, realm: l.realm, transport, address: localAddress, port: localPort, advertise: l.advertise },
     send(dest: Destination, data: Buffer): boolean {
-      // Outbound connection setup (RFC 5923 reuse, connect on demand) will go here;
-      // for now a stream reply needs the connection the request came on.
-      if (dest.connectionId === undefined) return false;
-      const conn = env.lookup(dest.connectionId);
-      // The listener check keeps a message for one realm off another realm's connection.
-      if (conn === undefined || conn.source.listenerId !== l.id) return false;
-      return conn.write(data);
+      if (closed) return false;
+      const conn = dest.connectionId !== undefined ? env.lookup(dest.connectionId) : undefined;
+      if (conn !== undefined) {
+        // The listener check keeps a message for one realm off another realm's connection.
+        return conn.source.listenerId === l.id && conn.write(data);
+      }
+      // No connection named, or it has closed: reuse one to the same address and port, or open one.
+      return connector.send(dest, data);
     },
-    reloadTls: () => credentials?.reload() ?? Promise.resolve({ ok: true }),
+    async reloadTls() {
+      if (credentials === undefined || tlsClient === undefined) return { ok: true };
+      const [own, trust] = await Promise.all([credentials.reload(), tlsClient.reloadTrust()]);
+      if (own.ok && trust.ok) return { ok: true };
+      return { ok: false, error: [own.error, trust.ok ? undefined : `listener ${l.id}: ${trust.error ?? ''}`].filter((e) => e !== undefined).join('; ') };
+    },
     close() {
       if (closed) return Promise.resolve();
       closed = true;
       credentials?.close();
-      return new Promise<void>((resolve) => {
+      const outbound = connector.close();
+      const inbound = new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const c of connections) c.destroy();
         for (const s of rawSockets) s.destroy();
       });
+      return Promise.all([inbound, outbound]).then(() => undefined);
     },
   };
 }

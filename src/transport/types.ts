@@ -26,12 +26,20 @@ export interface InboundMessage {
   readonly receivedAt: bigint;
 }
 
-/** Where to send: a listener, a remote address, and for streams the connection to reuse. */
+/**
+ * Where to send: a listener, a remote address (an IP literal), and for streams the
+ * connection to use. A stream send without an open connectionId reuses or opens one.
+ */
 export interface Destination {
   readonly listenerId: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly connectionId?: number;
+  /**
+   * TLS only, for a connection we open: the server's host name, sent as SNI and checked
+   * against its certificate. Without it the certificate must name remoteAddress.
+   */
+  readonly serverName?: string;
 }
 
 export interface ListenerInfo {

@@ -59,13 +59,15 @@ describe('TCP listeners', () => {
     expect(h.mgr.send(dest, Buffer.from('SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n'))).toBe(true);
     await eventually(() => c.received().includes('200 OK'));
 
-    // Not on another listener's behalf, and not once the connection is gone.
+    // Not on another listener's behalf.
     expect(h.mgr.send({ ...dest, listenerId: 'other' }, Buffer.from('x'))).toBe(false);
-    expect(h.mgr.send({ ...dest, connectionId: undefined }, Buffer.from('x'))).toBe(false);
+    // Without a connectionId, the open connection to the same address and port is reused.
+    expect(h.mgr.send({ ...dest, connectionId: undefined }, Buffer.from('reused'))).toBe(true);
+    await eventually(() => c.received().includes('reused'));
+    expect(h.mgr.connectionCount()).toBe(1);
     c.socket.end();
     await c.closed;
     await eventually(() => h!.mgr.connectionCount() === 0);
-    expect(h.mgr.send(dest, Buffer.from('x'))).toBe(false);
     expect(await gauge(h.metrics, 'tcp')).toBe(0);
   });
 

@@ -35,8 +35,14 @@ describe('addresses', () => {
       realms: { external: { listeners: [{ id: 'a', transport: 'tls' }, { id: 'b', transport: 'tls', tls: { clientCert: 'request', caFile: '/etc/ca.pem' } }] } },
     });
     const [a, b] = await resolveListeners(cfg, '/srv/palisade');
-    expect(a?.tls).toEqual({ clientCert: 'none', files: { certFile: '/srv/palisade/certs/server.crt', keyFile: '/srv/palisade/certs/server.key' } });
+    expect(a?.tls).toEqual({
+      clientCert: 'none',
+      files: { certFile: '/srv/palisade/certs/server.crt', keyFile: '/srv/palisade/certs/server.key' },
+      // The client side always knows the CA file: it is trusted for servers we connect to.
+      client: { verifyServer: true, caFile: '/srv/palisade/certs/ca.crt' },
+    });
     expect(b?.tls?.files.caFile).toBe('/etc/ca.pem');
+    expect(b?.tls?.client.caFile).toBe('/etc/ca.pem');
     expect(a?.port).toBe(5061);
   });
 });
