@@ -182,3 +182,27 @@ async function waitBound(host: string, port: number, transport: string, ms: numb
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+export interface SippPairResult {
+  uac: SippRun;
+  uas: SippRun;
+}
+
+/**
+ * Starts `uas` (waiting for calls), runs `uac` to completion, then waits up to
+ * `uasGraceMs` for the uas to finish its own calls (it is stopped after that).
+ * `uasStarted` runs once the uas is listening, before the uac starts.
+ */
+export async function runSippPair(o: { uas: SippProcessOptions; uac: SippOptions; uasGraceMs?: number; uasStarted?: (uas: SippProcess) => void | Promise<void> }): Promise<SippPairResult> {
+  const uas = await spawnSipp(o.uas);
+  try {
+    await o.uasStarted?.(uas);
+    const uac = await runSipp(o.uac);
+    const timer = setTimeout(() => void uas.stop(), o.uasGraceMs ?? 3000);
+    const s = await uas.done;
+    clearTimeout(timer);
+    return { uac, uas: s };
+  } finally {
+    await uas.stop();
+  }
+}
