@@ -1,6 +1,7 @@
 // The one place that says what every option means and what it defaults to.
 // Every object is strict: an unknown key is an error, so a typo never silently
 // falls back to a default at the edge of a network.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export type Transport = 'udp' | 'tcp' | 'tls';
@@ -52,6 +53,133 @@ export const realmSchema = z.strictObject({
   listeners: z.array(listenerSchema).default([]).describe('the sockets this realm listens on'),
   hostnames: z.array(ipOrHost).default([]).describe('extra names and addresses that mean "this SBC" in a Request-URI'),
 });
+
+// ---- edge security (src/security/, docs/security.md) ------------------------
+
+const hexHa1 = (len: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${len}}$`), `${len} hex digits`);
+const digestAlgorithm = z.enum(['SHA-512-256', 'SHA-256', 'MD5']);
+// Digits with an optional leading +; separators are not allowed in config (they are in numbers dialled).
+const destinationPrefix = z.string().regex(/^\+?[0-9]{1,15}$/, 'digits with an optional leading +');
+const cidr = z
+  .string()
+  .refine((s) => {
+    const slash = s.indexOf('/');
+    const addr = slash < 0 ? s : s.slice(0, slash);
+    const family = isIP(addr);
+    if (family === 0) return false;
+    if (slash < 0) return true;
+    const bits = s.slice(slash + 1);
+    return /^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  }, 'an IPv4 or IPv6 address with an optional /prefix-length')
+  .describe('IPv4 or IPv6 address or CIDR block, e.g. 203.0.113.0/24 or 2001:db8::/32');
+
+const rateSchema = (rate: number, burst: number, what: string) =>
+  z
+    .strictObject({
+      rate: z.number().positive().default(rate).describe(`${what}: sustained rate per source, per second`),
+      burst: positiveInt.default(burst).describe(`${what}: burst allowed on top of the rate (bucket size)`),
+    })
+    .prefault({});
+
+export const securitySchema = z
+  .strictObject({
+    identityHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/)
+      .default('X-Palisade-Trunk')
+      .describe('header naming the authenticated trunk on requests sent to the softswitch; any copy arriving from outside is removed first'),
+    flood: z
+      .strictObject({
+        packets: rateSchema(400, 800, 'every packet, before parsing'),
+        invite: rateSchema(20, 50, 'INVITE requests'),
+        register: rateSchema(20, 50, 'REGISTER requests'),
+        action: z.enum(['drop', 'reply']).default('drop').describe('over-rate requests: drop silently, or answer 503 with Retry-After (never for ACK)'),
+        retryAfterS: positiveInt.default(30).describe('Retry-After of the 503 sent when action is reply'),
+        banAfterExcess: positiveInt.default(200).describe('over-rate packets from one source within banWindowMs that ban it'),
+        banWindowMs: positiveInt.default(10_000).describe('window over which over-rate packets are counted towards a ban'),
+        maxSources: positiveInt.default(100_000).describe('most sources tracked per bucket table; idle ones are forgotten first'),
+      })
+      .prefault({})
+      .describe('per-source token buckets'),
+    bans: z
+      .strictObject({
+        floodTtlMs: positiveInt.default(600_000).describe('ban length for repeated flooding'),
+        authTtlMs: positiveInt.default(3_600_000).describe('ban length for repeated authentication failures'),
+        scannerTtlMs: positiveInt.default(86_400_000).describe('ban length for a scanner fingerprint'),
+        malformedTtlMs: positiveInt.default(600_000).describe('ban length for repeated malformed packets'),
+        manualTtlMs: positiveInt.default(86_400_000).describe('ban length for a manual ban given without one'),
+      })
+      .prefault({}),
+    malformed: z
+      .strictObject({
+        banAfter: positiveInt.default(20).describe('malformed packets from one source within windowMs that ban it'),
+        windowMs: positiveInt.default(60_000).describe('window over which malformed packets are counted'),
+      })
+      .prefault({}),
+    scanner: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('drop and ban known scanners'),
+        extraUserAgents: z.array(z.string().min(3).max(64)).default([]).describe('more User-Agent substrings (case-insensitive) that mark a scanner'),
+        ignoreUserAgents: z.array(z.string().min(3).max(64)).default([]).describe('built-in User-Agent substrings not to treat as scanners (e.g. "sipsak" if you use it for monitoring)'),
+        maxDistinctUsers: positiveInt.default(100).describe('distinct To users one source may probe without credentials within windowMs before it is a scanner'),
+        windowMs: positiveInt.default(60_000).describe('window of the distinct-users count'),
+        methods: z.array(z.string().regex(/^[A-Z]{1,32}$/)).default(['REGISTER', 'OPTIONS', 'INVITE']).describe('methods whose To users are counted'),
+      })
+      .prefault({}),
+    auth: z
+      .strictObject({
+        realm: z.string().min(1).max(128).default('palisade').describe('digest realm of our challenges'),
+        algorithms: z.array(digestAlgorithm).min(1).default(['SHA-512-256', 'SHA-256', 'MD5']).describe('algorithms challenged with, one challenge each, in this order (strongest first)'),
+        nonceSecret: z.string().min(32).optional().describe('HMAC secret of the stateless nonces, at least 32 characters, the same on every instance (never logged); random per process when absent'),
+        previousNonceSecrets: z.array(z.string().min(32)).default([]).describe('older secrets still accepted during a rotation'),
+        nonceTtlMs: positiveInt.default(300_000).describe('nonce lifetime before it is answered with stale=true'),
+        maxFailures: positiveInt.default(5).describe('authentication failures from one source within failureWindowMs that ban it'),
+        failureWindowMs: positiveInt.default(60_000).describe('window of the failure count'),
+        exemptMethods: z.array(z.string().regex(/^[A-Z]{1,32}$/)).default([]).describe('methods passed without credentials from unidentified sources (ACK and CANCEL always are)'),
+      })
+      .prefault({})
+      .describe('digest authentication of requests from sources no trunk claims by address'),
+    admission: z
+      .strictObject({
+        maxCalls: z.number().int().min(0).default(0).describe('most concurrent calls admitted by this instance; 0 is no limit'),
+        maxEventLoopLagMs: z.number().min(0).default(250).describe('new INVITEs are shed with 503 while event-loop lag (p99) is above this; 0 turns the guard off'),
+        retryAfterS: positiveInt.default(5).describe('Retry-After of the overload 503'),
+      })
+      .prefault({}),
+    destinations: z
+      .strictObject({
+        countryCode: z.string().regex(/^[1-9][0-9]{0,2}$/).optional().describe('country calling code numbers without one are taken to be in (e.g. 44); trunks may override'),
+        nationalPrefix: z.string().regex(/^[0-9]{0,4}$/).default('0').describe('trunk prefix of national numbers, dropped before the country code is added'),
+        internationalPrefix: z.string().regex(/^[0-9]{0,4}$/).default('00').describe('prefix of international numbers (00, 011 in North America)'),
+        defaultDeny: z.boolean().default(true).describe('apply the built-in premium-rate and high-fraud deny list (docs/security.md)'),
+        deny: z.array(destinationPrefix).default([]).describe('E.164 prefixes denied for every trunk, on top of the built-in list'),
+      })
+      .prefault({})
+      .describe('toll-fraud rules for new INVITEs'),
+  })
+  .prefault({});
+
+export const trunkSourceSchema = z.strictObject({
+  cidr,
+  port: port.optional().describe('source port the trunk must send from'),
+  transport: z.enum(['udp', 'tcp', 'tls']).optional().describe('transport the trunk must use'),
+});
+
+export const trunkAuthSchema = z
+  .strictObject({
+    username: z.string().min(1).max(128).describe('digest username the trunk authenticates with'),
+    password: z.string().min(1).optional().describe('digest password (never logged)'),
+    ha1: z
+      .strictObject({
+        md5: hexHa1(32).optional().describe('H(username:realm:password) with MD5'),
+        sha256: hexHa1(64).optional().describe('the same with SHA-256'),
+        sha512_256: hexHa1(64).optional().describe('the same with SHA-512/256'),
+      })
+      .optional()
+      .describe('precomputed HA1s for security.auth.realm, instead of a password (never logged)'),
+    algorithms: z.array(digestAlgorithm).min(1).optional().describe('algorithms this trunk may answer with; default all of security.auth.algorithms'),
+  })
+  .refine((a) => a.password !== undefined || a.ha1 !== undefined, { message: 'give a password or ha1' });
 
 export const configSchema = z.strictObject({
   node: z
@@ -269,6 +397,7 @@ export const configSchema = z.strictObject({
       path: ['redis', 'url'],
     })
     .describe('shared state: bans, rate-limit counters, concurrent-call counts, digest nonces'),
+  security: securitySchema.describe('the edge security pipeline (docs/security.md)'),
   trunks: z
     .array(
       z.strictObject({
@@ -283,6 +412,34 @@ export const configSchema = z.strictObject({
           })
           .optional()
           .describe('credentials for answering the carrier\'s 401/407 challenges'),
+        sources: z.array(trunkSourceSchema).default([]).describe('addresses the trunk sends from; a request from one of them is this trunk\'s without digest (longest prefix wins)'),
+        tlsSubject: z
+          .string()
+          .min(1)
+          .max(256)
+          .optional()
+          .describe('TLS client certificate subject CN (or "CN=…,O=…" to compare more fields) the trunk must present; alone, it identifies the trunk from any address'),
+        auth: trunkAuthSchema.optional().describe('inbound digest credentials, for a trunk that does not come from fixed addresses'),
+        limits: z
+          .strictObject({
+            maxCalls: positiveInt.optional().describe('most concurrent calls from this trunk, fleet-wide'),
+            cps: positiveInt.optional().describe('most new calls per second from this trunk, fleet-wide'),
+            packetRate: z.number().positive().optional().describe('per-source packet rate for this trunk\'s addresses (overrides security.flood.packets.rate)'),
+            packetBurst: positiveInt.optional().describe('per-source packet burst for this trunk\'s addresses'),
+          })
+          .optional()
+          .describe('call admission limits'),
+        destinations: z
+          .strictObject({
+            allow: z.array(destinationPrefix).default([]).describe('E.164 prefixes this trunk may call; when non-empty, everything else is refused'),
+            deny: z.array(destinationPrefix).default([]).describe('E.164 prefixes this trunk may not call'),
+            defaultDeny: z.boolean().optional().describe('override security.destinations.defaultDeny for this trunk'),
+            countryCode: z.string().regex(/^[1-9][0-9]{0,2}$/).optional().describe('override security.destinations.countryCode'),
+            nationalPrefix: z.string().regex(/^[0-9]{0,4}$/).optional().describe('override security.destinations.nationalPrefix'),
+            internationalPrefix: z.string().regex(/^[0-9]{0,4}$/).optional().describe('override security.destinations.internationalPrefix'),
+          })
+          .optional()
+          .describe('toll-fraud rules (longest matching prefix wins; see docs/security.md)'),
       }),
     )
     .default([])
@@ -293,3 +450,4 @@ export type PalisadeConfig = z.infer<typeof configSchema>;
 export type ListenerConfig = z.infer<typeof listenerSchema>;
 export type RealmConfig = z.infer<typeof realmSchema>;
 export type SipLimitsConfig = z.infer<typeof sipLimitsSchema>;
+export type SecurityConfig = z.infer<typeof securitySchema>;
