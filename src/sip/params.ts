@@ -75,10 +75,12 @@ export function atEnd(s: string, i: number, end: number = s.length): boolean {
  * and builds a Map only when someone asks for one.
  */
 export const PARAM_SPANS: number[] = [];
+/** Number of used entries in PARAM_SPANS (resetting .length would cost more than the walk). */
+let spanLen = 0;
 
 /** Validates `*( SEMI generic-param )` from i; returns where the params end, or -1 when malformed. */
 export function walkParams(s: string, i: number, end: number = s.length): number {
-  PARAM_SPANS.length = 0;
+  spanLen = 0;
   for (;;) {
     const j = skipLws(s, i, end);
     if (j >= end || s.charCodeAt(j) !== 0x3b) return j;
@@ -103,14 +105,19 @@ export function walkParams(s: string, i: number, end: number = s.length): number
       }
       ve = i;
     }
-    PARAM_SPANS.push(nameStart, nameEnd, vs, ve);
+    const sp = PARAM_SPANS;
+    sp[spanLen] = nameStart;
+    sp[spanLen + 1] = nameEnd;
+    sp[spanLen + 2] = vs;
+    sp[spanLen + 3] = ve;
+    spanLen += 4;
   }
 }
 
 /** Value of param `lower` (lowercase) from the last walkParams over s: undefined absent, null without value. */
 export function spanParam(s: string, lower: string): string | null | undefined {
   const sp = PARAM_SPANS;
-  for (let k = 0; k < sp.length; k += 4) {
+  for (let k = 0; k < spanLen; k += 4) {
     const a = sp[k]!;
     const b = sp[k + 1]!;
     if (b - a !== lower.length) continue;
