@@ -19,6 +19,14 @@ export interface Metrics {
   readonly upstreamUp: Gauge<'target'>;
   readonly requestDuration: Histogram;
   readonly proxyDrops: Counter<'reason'>;
+  // --- edge security (src/security/)
+  readonly securityDrops: Counter<'reason'>;
+  readonly securityRejects: Counter<'reason' | 'code'>;
+  readonly bansActive: Gauge;
+  readonly bansTotal: Counter<'reason'>;
+  readonly authTotal: Counter<'trunk' | 'result'>;
+  readonly trunkCallsActive: Gauge<'trunk'>;
+  readonly storeUp: Gauge;
 }
 
 export function createMetrics(opts: { version: string; defaultMetrics?: boolean } = { version: '0.0.0' }): Metrics {
@@ -102,6 +110,38 @@ export function createMetrics(opts: { version: string; defaultMetrics?: boolean 
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    securityDrops: new Counter({
+      name: 'palisade_security_drops_total',
+      help: 'Packets and requests the security pipeline dropped without an answer, by reason (banned, flood, scanner, malformed, …)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    securityRejects: new Counter({
+      name: 'palisade_security_rejects_total',
+      help: 'Requests the security pipeline answered with an error, by reason and status code',
+      labelNames: ['reason', 'code'] as const,
+      registers: [registry],
+    }),
+    bansActive: new Gauge({ name: 'palisade_bans_active', help: 'Source addresses banned right now (fleet-wide, as mirrored locally)', registers: [registry] }),
+    bansTotal: new Counter({
+      name: 'palisade_bans_total',
+      help: 'Bans made by this instance, by reason (flood, auth_failures, scanner, malformed, manual)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    authTotal: new Counter({
+      name: 'palisade_auth_total',
+      help: 'Trunk identifications and digest outcomes, by trunk ("unknown" when no trunk) and result (ip, tls, ok, challenge, stale, fail)',
+      labelNames: ['trunk', 'result'] as const,
+      registers: [registry],
+    }),
+    trunkCallsActive: new Gauge({
+      name: 'palisade_trunk_calls_active',
+      help: 'Concurrent calls admitted per trunk, fleet-wide as last known',
+      labelNames: ['trunk'] as const,
+      registers: [registry],
+    }),
+    storeUp: new Gauge({ name: 'palisade_store_up', help: '1 while the shared state store answers (always 1 for the memory store)', registers: [registry] }),
   };
   m.buildInfo.set({ version: opts.version, node: process.versions.node }, 1);
   for (const t of ['tcp', 'tls']) m.transportConnections.set({ transport: t }, 0);
