@@ -34,6 +34,8 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
   const now = opts.local?.now ?? Date.now;
   const banKey = `${prefix}bans`;
   const channel = `${prefix}bans`;
+  const epochKey = `${prefix}epoch`;
+  let epoch: string | undefined;
   const local = createMemoryStore(opts.local);
 
   const { cmd, sub } = connect(opts);
@@ -180,7 +182,30 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
 
   // --- health and resync
 
+  /**
+   * True when the server's data set is not the one we last synced with: it restarted
+   * without persistence, or a failover promoted a replica that had not caught up. The
+   * epoch key is created by whichever instance first finds it missing.
+   */
+  async function dataLost(): Promise<boolean> {
+    let cur = await cmd.get(epochKey);
+    if (cur === null) {
+      await cmd.set(epochKey, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`, 'NX');
+      cur = await cmd.get(epochKey);
+    }
+    const lost = epoch !== undefined && cur !== epoch;
+    epoch = cur ?? undefined;
+    return lost;
+  }
+
   async function doResync(): Promise<void> {
+    if (await dataLost()) {
+      // The fleet's list is gone, not emptied by anyone: every instance puts back what it
+      // holds instead of reading the empty list as "all bans lifted".
+      log.warn({ store: 'redis' }, 'state store: redis lost its data, restoring bans from this instance');
+      const t = now();
+      for (const b of local.listBans(t)) if (!pending.has(b.address)) pending.set(b.address, b);
+    }
     for (const [address, ban] of [...pending]) {
       await pushBan(address, ban);
       // Only forget it if no newer change for that address arrived meanwhile.
@@ -371,6 +396,13 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
       closed = true;
       clearInterval(refreshTimer);
       clearInterval(resyncTimer);
+      // A clean stop takes this instance's calls with it: withdraw its shares now rather
+      // than let them count until their ttl runs out.
+      if (healthy) {
+        for (const k of local.shareKeys()) {
+          await run(SHARE, [`${prefix}share:${k}`], [opts.instanceId, 0, shareTtlMs]).catch(() => undefined);
+        }
+      }
       healthy = false;
       opts.metrics?.storeUp.set(0);
       await Promise.all([quit(cmd), quit(sub)]);
