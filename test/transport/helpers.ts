@@ -30,6 +30,10 @@ export interface TestPki {
   readonly rogueClient: Issued;
   /** Issues another server certificate (for reload tests) into `name`.crt/.key. */
   issueServer(name: string, serial: string): Issued;
+  /** A certificate good for both ends (serverAuth + clientAuth), as an SBC's own is for mutual TLS to trunks. */
+  issueDual(name: string, serial: string): Issued;
+  /** A server certificate for localhost/127.0.0.1 from a CA nobody trusts. */
+  issueRogueServer(name: string, serial: string): Issued;
   cleanup(): void;
 }
 
@@ -67,15 +71,15 @@ function makeCa(cn: string): Ca {
   return { cert, key: k.key };
 }
 
-function issue(dir: string, name: string, ca: Ca, serial: string, kind: 'server' | 'client'): Issued {
+function issue(dir: string, name: string, ca: Ca, serial: string, kind: 'server' | 'client' | 'dual'): Issued {
   const k = newKey();
   const ext =
-    kind === 'server'
-      ? [
-          { name: 'extKeyUsage', serverAuth: true },
+    kind === 'client'
+      ? [{ name: 'extKeyUsage', clientAuth: true }]
+      : [
+          { name: 'extKeyUsage', serverAuth: true, clientAuth: kind === 'dual' },
           { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-        ]
-      : [{ name: 'extKeyUsage', clientAuth: true }];
+        ];
   const cert = makeCert(`${name}.test`, serial, k.pub, ca, ca.key, ext);
   const certPem = pki.certificateToPem(cert);
   const certFile = join(dir, `${name}.crt`);
@@ -98,6 +102,8 @@ export function makePki(): TestPki {
     client: issue(dir, 'client', ca, '2001', 'client'),
     rogueClient: issue(dir, 'rogue', rogueCa, '3001', 'client'),
     issueServer: (name, serial) => issue(dir, name, ca, serial, 'server'),
+    issueDual: (name, serial) => issue(dir, name, ca, serial, 'dual'),
+    issueRogueServer: (name, serial) => issue(dir, name, rogueCa, serial, 'server'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
