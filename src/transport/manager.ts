@@ -53,7 +53,7 @@ export interface TransportManager {
   send(dest: Destination, data: Buffer): boolean;
   /** Rereads cert + key (+ CA) of every TLS listener; new handshakes use them. */
   reloadTls(): Promise<{ ok: boolean; error?: string }>;
-  /** Open TCP+TLS connections, handshaking ones included. */
+  /** Open TCP+TLS connections, handshaking and connecting ones included, inbound and outbound. */
   connectionCount(): number;
 }
 

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Destination } from '../../src/transport/types.js';
 import type { SendFailureReason } from '../../src/transport/index.js';
 import { dropCount, eventually, gauge, makePki, sipMessage, startHarness, testConfig, type Harness, type Issued, type TestPki } from './helpers.js';
@@ -265,6 +265,25 @@ describe('outbound TLS connections', () => {
     await h.mgr.stop();
     expect(failures.map((f) => f.reason)).toEqual(['closed']);
     expect(await gauge(h.metrics, 'tls')).toBe(0);
+  });
+
+  it('reread trustFile on reloadTls()', async () => {
+    const trustFile = `${pki.dir}/trust-reload.pem`;
+    copyFileSync(pki.caFile, trustFile);
+    const p1 = await tlsPeer(pki.server);
+    const p2 = await tlsPeer(pki.server);
+    h = await start(config('tls', {}, { trustFile }));
+    expect(h.mgr.send(to(p1.port), Buffer.from('x'))).toBe(true);
+    await eventually(() => p1.received() === 'x');
+    writeFileSync(trustFile, rogue.certPem); // valid PEM, but not the CA that signed the peers
+    expect(await h.mgr.reloadTls()).toEqual({ ok: true });
+    expect(h.mgr.send(to(p2.port), Buffer.from('y'))).toBe(true);
+    await eventually(() => failures.length === 1);
+    expect(failures[0]?.dest.remotePort).toBe(p2.port);
+    writeFileSync(trustFile, 'not a certificate');
+    const r = await h.mgr.reloadTls();
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/trust-reload\.pem/);
   });
 
   it('refuse to start with an unreadable trustFile', async () => {

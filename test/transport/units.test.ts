@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultListenerId, mapForFamily, uniqueIds, unmapAddress } from '../../src/transport/address.js';
+import { canonicalAddress, connectFrom, defaultListenerId, mapForFamily, reachableFrom, uniqueIds, unmapAddress } from '../../src/transport/address.js';
 import { createAdmission } from '../../src/transport/limits.js';
 import { isKeepAliveDatagram } from '../../src/transport/udp.js';
 import { resolveListeners } from '../../src/transport/manager.js';
@@ -18,6 +18,26 @@ describe('addresses', () => {
     expect(mapForFamily('192.0.2.1', 6)).toBe('::ffff:192.0.2.1');
     expect(mapForFamily('192.0.2.1', 4)).toBe('192.0.2.1');
     expect(mapForFamily('::1', 6)).toBe('::1');
+  });
+
+  it('writes destination addresses the way sockets report them', () => {
+    expect(canonicalAddress('192.0.2.1')).toBe('192.0.2.1');
+    expect(canonicalAddress('2001:DB8:0:0:0:0:0:1')).toBe('2001:db8::1');
+    expect(canonicalAddress('::FFFF:192.0.2.1')).toBe('192.0.2.1');
+    expect(canonicalAddress('::ffff:c000:0201')).toBe('192.0.2.1');
+    expect(canonicalAddress('fe80::1%eth0')).toBe('fe80::1%eth0');
+    expect(canonicalAddress('sip.example.com')).toBeUndefined();
+  });
+
+  it('knows which destinations a listener can connect to, and from where', () => {
+    expect(reachableFrom('10.0.0.5', 4, '192.0.2.1')).toBe(true);
+    expect(reachableFrom('10.0.0.5', 4, '2001:db8::1')).toBe(false);
+    expect(reachableFrom('::', 6, '192.0.2.1')).toBe(true);
+    expect(reachableFrom('2001:db8::5', 6, '192.0.2.1')).toBe(false);
+    expect(reachableFrom('2001:db8::5', 6, '2001:db8::1')).toBe(true);
+    expect(connectFrom('0.0.0.0')).toBeUndefined();
+    expect(connectFrom('::')).toBeUndefined();
+    expect(connectFrom('10.0.0.5')).toBe('10.0.0.5');
   });
 
   it('builds sanitized default ids and de-duplicates them', () => {
@@ -48,6 +68,17 @@ describe('addresses', () => {
 });
 
 describe('connection admission', () => {
+  it('counts outbound connections in the total only', () => {
+    const adm = createAdmission({ maxConnections: 2, maxConnectionsPerIp: 1 });
+    expect(adm.admitOutbound()).toBe('ok');
+    expect(adm.admit('192.0.2.1')).toBe('ok');
+    expect(adm.admitOutbound()).toBe('conn_limit');
+    expect(adm.admit('192.0.2.2')).toBe('conn_limit');
+    adm.releaseOutbound();
+    expect(adm.total()).toBe(1);
+    expect(adm.admit('192.0.2.2')).toBe('ok');
+  });
+
   it('caps per address and in total, and frees slots on release', () => {
     const adm = createAdmission({ maxConnections: 3, maxConnectionsPerIp: 2 });
     expect([adm.admit('a'), adm.admit('a'), adm.admit('a')]).toEqual(['ok', 'ok', 'per_ip_limit']);
