@@ -49,6 +49,7 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
   const pending = new Map<string, Ban | null>();
   // Addresses changed by an event while a resync's snapshot was in flight: the event is newer.
   const touched = new Set<string>();
+  let loading = false;
   const totals = new Map<string, number>();
   const known = new Set<string>();
   let firstSync: () => void = () => {};
@@ -92,11 +93,11 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
     // Our own events were applied when made; a malformed one is ignored, not fatal.
     if (ev === undefined || ev.from === opts.instanceId) return;
     if (ev.op === 'add') {
-      touched.add(ev.ban.address);
+      if (loading) touched.add(ev.ban.address);
       if (ev.ban.until > now()) local.setBan(ev.ban);
       else local.deleteBan(ev.ban.address);
     } else {
-      touched.add(ev.address);
+      if (loading) touched.add(ev.address);
       local.deleteBan(ev.address);
     }
   }
@@ -128,7 +129,13 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
 
   async function loadBans(): Promise<void> {
     touched.clear();
-    const all = await cmd.hgetall(banKey);
+    loading = true;
+    let all: Record<string, string>;
+    try {
+      all = await cmd.hgetall(banKey);
+    } finally {
+      loading = false;
+    }
     const t = now();
     const fleet = new Set<string>();
     const stale: string[] = [];
@@ -147,6 +154,7 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
     for (const b of local.listBans(t)) {
       if (!fleet.has(b.address) && !touched.has(b.address) && !pending.has(b.address)) local.deleteBan(b.address);
     }
+    touched.clear();
     // Hash fields do not expire on their own; whoever loads the list prunes it.
     if (stale.length > 0) await cmd.hdel(banKey, ...stale);
   }
