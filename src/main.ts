@@ -67,7 +67,8 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
   // The inbound handler needs the transports to send and the transports need the
   // handler to deliver: bind late through this indirection.
   let deliver: (m: import('./transport/types.js').InboundMessage) => void = () => {};
-  const transports = createTransportManager(config, { logger, metrics, baseDir, onMessage: (m) => deliver(m) });
+  let core: ProxyCore | undefined;
+  const transports = createTransportManager(config, { logger, metrics, baseDir, onMessage: (m) => deliver(m), onSendFailure: (dest) => core?.onSendFailure(dest) });
 
   let http: AddressInfo | undefined;
   const httpServer = config.http.enabled
@@ -85,7 +86,6 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
   const keys: SealKey[] = config.topology.keys.length
     ? config.topology.keys.map((k) => ({ id: k.id, key: Buffer.from(k.key, 'base64'), notAfter: k.notAfter ? Date.parse(k.notAfter) : undefined }))
     : [{ id: 0, key: randomBytes(32) }];
-  let core: ProxyCore | undefined;
   const h = config.softswitches.health;
   const pool = createPool({
     targets: config.softswitches.targets,

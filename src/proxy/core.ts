@@ -5,12 +5,13 @@
 // its route set, its Call-ID) is kept in transaction and dialog state, or, for
 // registrations, sealed into the Contact we hand the registrar.
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { PalisadeConfig, RealmName, Transport } from '../config/schema.js';
 import type { Metrics } from '../observability/metrics.js';
 import { buildResponse, formatNameAddr, parseNameAddr, parseUri, type SipMessage, type SipUri } from '../sip/index.js';
 import type { TransportManager } from '../transport/index.js';
-import type { ListenerInfo, Source } from '../transport/types.js';
+import type { Destination, ListenerInfo, Source } from '../transport/types.js';
 import { createDialogTable, legOf, type Dialog, type Flow, type Leg } from './dialogs.js';
 import { createEndpoints, flowTo, hostPort, type Endpoints } from './endpoints.js';
 import type { HeaderPolicy } from './headers-policy.js';
@@ -41,6 +42,8 @@ export interface ProxyDeps {
 export interface ProxyCore {
   onRequest(req: SipMessage, source: Source, receivedAt: bigint): void;
   onResponse(res: SipMessage, raw: Buffer, source: Source): void;
+  /** The transport could not deliver to `dest` (connect failed, timed out, closed). */
+  onSendFailure(dest: Destination): void;
   /** Sends an OPTIONS to a softswitch target; resolves true on any answer but 503. */
   probe(target: PoolTarget, signal: AbortSignal): Promise<boolean>;
   sizes(): { serverTransactions: number; clientTransactions: number; dialogs: number; pending: number };
@@ -72,6 +75,8 @@ interface Pending {
   branch: string;
   listener: ListenerInfo;
   flow: Flow;
+  /** The host name of the target, for TLS SNI and certificate checks. */
+  serverName: string | undefined;
   /** Softswitch ids already tried (origination failover). */
   tried: Set<string>;
   target: PoolTarget | undefined;
@@ -309,6 +314,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       listener: undefined as unknown as ListenerInfo,
       flow: undefined as unknown as Flow,
       tried: new Set(),
+      serverName: undefined,
       target: undefined,
       hops: [],
       trunk: undefined,
@@ -352,6 +358,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     }
     if (p.cancelled) return;
     p.hops = hops;
+    p.serverName = isIP(target.host) ? undefined : target.host;
     if (!tryNextHop(p)) failRelay(p, 503, 'Service Unavailable', 'no_route');
   }
 
@@ -360,7 +367,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       const hop = p.hops.shift()!;
       const listener = ep.listenerFor(p.toRealm, hop.transport, hop.address);
       if (!listener) continue;
-      sendVia(p, listener, flowTo(listener, hop.address, hop.port));
+      const flow = flowTo(listener, hop.address, hop.port);
+      sendVia(p, listener, p.serverName ? { ...flow, serverName: p.serverName } : flow);
       return true;
     }
     return false;
@@ -874,9 +882,22 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
   }, Math.min(10_000, Math.max(250, Math.floor(config.proxy.dialogIdleMs / 4))));
   sweepTimer.unref();
 
+  function onSendFailure(dest: Destination): void {
+    const hit: Pending[] = [];
+    for (const p of byClient.values()) {
+      const f = p.flow;
+      if (!p.final && f && f.listenerId === dest.listenerId && f.remoteAddress === dest.remoteAddress && f.remotePort === dest.remotePort) hit.push(p);
+    }
+    for (const p of hit) {
+      p.client?.terminate();
+      onClientFailure(p, 'transport');
+    }
+  }
+
   return {
     onRequest,
     onResponse,
+    onSendFailure,
     probe,
     sizes: () => {
       const s = layer.size();
