@@ -206,6 +206,14 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
     return lost;
   }
 
+  async function flushPending(): Promise<void> {
+    for (const [address, ban] of [...pending]) {
+      await pushBan(address, ban);
+      // Only forget it if no newer change for that address arrived meanwhile.
+      if (pending.get(address) === ban) pending.delete(address);
+    }
+  }
+
   async function doResync(): Promise<void> {
     if (await dataLost()) {
       // The fleet's list is gone, not emptied by anyone: every instance puts back what it
@@ -214,14 +222,12 @@ export function createRedisStore(opts: RedisStoreOptions): RedisStore {
       const t = now();
       for (const b of local.listBans(t)) if (!pending.has(b.address)) pending.set(b.address, b);
     }
-    for (const [address, ban] of [...pending]) {
-      await pushBan(address, ban);
-      // Only forget it if no newer change for that address arrived meanwhile.
-      if (pending.get(address) === ban) pending.delete(address);
-    }
+    await flushPending();
     await loadBans();
     for (const k of local.shareKeys()) watch(k);
     await refreshShares();
+    // Changes made here while the resync ran were queued (the store was not up yet).
+    await flushPending();
   }
 
   let again = false;
