@@ -24,10 +24,20 @@ afterAll(async () => {
   await fx?.stop();
 });
 
-function flow(uac: string, uas: string, calls: number): Promise<SippPairResult> {
+function flow(uac: string, uas: string, calls: number, transport: 'u1' | 't1' = 'u1'): Promise<SippPairResult> {
   return runSippPair({
     uas: { scenario: scenario(uas), target: '', localIp: SOFTSWITCH_IP, port: ssPort, calls, extra: LOOSE, traceMsg: true, timeoutSeconds: 15, killAfterMs: 20_000 },
-    uac: { scenario: scenario(uac), target: `127.0.0.1:${fx.port('external', 'udp')}`, localIp: TRUNK_IP, calls, rate: 10, extra: LOOSE, traceMsg: true, timeoutSeconds: 15 },
+    uac: {
+      scenario: scenario(uac),
+      target: `127.0.0.1:${fx.port('external', transport === 't1' ? 'tcp' : 'udp')}`,
+      transport,
+      localIp: TRUNK_IP,
+      calls,
+      rate: 10,
+      extra: LOOSE,
+      traceMsg: true,
+      timeoutSeconds: 15,
+    },
     uasGraceMs: 3000,
   });
 }
@@ -84,5 +94,23 @@ describe.skipIf(!hasSipp)('call flows through Palisade (origination, UDP)', () =
     expect(count(uasGot, 'INVITE')).toBeGreaterThanOrEqual(10);
     expect(count(uasGot, 'ACK')).toBeGreaterThanOrEqual(10);
     expect(count(uasGot, 'BYE')).toBeGreaterThanOrEqual(5);
+  }, 30_000);
+
+  it('over TCP, the callee hangs up: the BYE goes back on the caller\'s connection', async () => {
+    const r = await flow('uac-wait-bye', 'uas-send-bye', 3, 't1');
+    expect(r.uac.successful, why(r)).toBe(3);
+    expect(r.uas.successful, why(r)).toBe(3);
+  }, 30_000);
+
+  it('over TCP, the caller cancels while it rings', async () => {
+    const r = await flow('uac-cancel', 'uas-cancel', 3, 't1');
+    expect(r.uac.successful, why(r)).toBe(3);
+    expect(r.uas.successful, why(r)).toBe(3);
+  }, 30_000);
+
+  it('over TCP, re-INVITE then BYE', async () => {
+    const r = await flow('uac-reinvite', 'uas-reinvite', 3, 't1');
+    expect(r.uac.successful, why(r)).toBe(3);
+    expect(r.uas.successful, why(r)).toBe(3);
   }, 30_000);
 });
