@@ -25,7 +25,7 @@ describe('defaults', () => {
       ['ext-tcp', 'tcp', '127.0.0.1', 5060],
       ['ext-tls', 'tls', '127.0.0.1', 5061],
     ]);
-    expect(r.config.realms.internal.listeners).toEqual([]);
+    expect(r.config.realms.internal.listeners.map((l) => [l.id, l.transport, l.address, l.port])).toEqual([['int-udp', 'udp', '127.0.0.1', 5080]]);
     expect(r.config.http).toEqual({ enabled: true, address: '127.0.0.1', port: 9090 });
     expect(r.config.transport.tls.certFile).toBe('certs/server.crt');
     expect(r.config.transport.tls.generateIfMissing).toBe(true);
