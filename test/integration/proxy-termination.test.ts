@@ -29,12 +29,11 @@ afterAll(async () => {
   await fx?.stop();
 });
 
-function terminate(uas: Pick<SippProcessOptions, 'scenario' | 'builtin'>, calls: number, graceMs: number): Promise<SippPairResult> {
+function terminate(uas: Pick<SippProcessOptions, 'scenario' | 'builtin'>, calls: number, graceMs: number, uac: { scenario: string; builtin?: boolean } = { scenario: 'uac', builtin: true }): Promise<SippPairResult> {
   return runSippPair({
     uas: { ...uas, target: '', localIp: TRUNK_IP, port: trunkPort, calls, extra: LOOSE, traceMsg: true, timeoutSeconds: 15, killAfterMs: 25_000 },
     uac: {
-      scenario: 'uac',
-      builtin: true,
+      ...uac,
       target: `127.0.0.2:${fx.port('internal', 'udp')}`,
       localIp: SOFTSWITCH_IP,
       calls,
@@ -92,6 +91,24 @@ describe.skipIf(!hasSipp)('termination: softswitch → Palisade internal → car
     expect(r.uac.failed).toBe(0);
     expect(r.uas.successful, why(r)).toBe(5);
     expect(r.uas.failed, why(r)).toBe(0);
+  }, 30_000);
+
+  it('the softswitch cancels after the carrier challenged: the CANCEL matches the authenticated INVITE (branch, CSeq)', async () => {
+    const r = await terminate({ scenario: scenario('uas-auth-cancel') }, 3, 3000, { scenario: scenario('uac-cancel') });
+    expect(r.uac.successful, why(r)).toBe(3);
+    expect(r.uas.successful, why(r)).toBe(3);
+    const got = parseTrace(r.uas.messages).filter((m) => m.direction === 'received');
+    const branchOf = (h: string) => /\r\nVia:[^\r]*;branch=([^;\r]+)/i.exec(h)?.[1];
+    const authedBranches = new Set(got.filter((m) => m.head.startsWith('INVITE ') && /\r\nProxy-Authorization:/i.test(m.head)).map((m) => branchOf(m.head)));
+    const cancels = got.filter((m) => m.head.startsWith('CANCEL '));
+    expect(cancels.length).toBeGreaterThanOrEqual(3);
+    for (const c of cancels) {
+      expect(authedBranches.has(branchOf(c.head)), c.head).toBe(true);
+      expect(c.head).toMatch(/\r\nCSeq: 2 CANCEL/);
+    }
+    // the 487 reaches the softswitch with its own CSeq number back
+    const ssGot = parseTrace(r.uac.messages).filter((m) => m.direction === 'received' && m.head.startsWith('SIP/2.0 487'));
+    for (const m of ssGot) expect(m.head).toMatch(/\r\nCSeq: 1 INVITE/);
   }, 30_000);
 });
 
