@@ -29,9 +29,9 @@ export interface CidrTrie<T> {
 
 /** Parses IPv4 dotted quads and IPv6 (with ::, embedded IPv4, %zone); undefined if malformed. */
 export function parseAddress(s: string): ParsedAddress | undefined {
+  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
   const zone = s.indexOf('%');
   if (zone >= 0) s = s.slice(0, zone);
-  if (s.startsWith('[') && s.endsWith(']')) s = s.slice(1, -1);
   if (s.includes(':')) {
     const b = parseV6(s);
     if (b === undefined) return undefined;
