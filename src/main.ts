@@ -18,6 +18,8 @@ import { createSipResolver } from './proxy/route/resolve.js';
 import { createSealer, type SealKey } from './proxy/seal.js';
 import { answerChallenge } from './security/digest/index.js';
 import { randomBytes } from 'node:crypto';
+import { createStore } from './state/index.js';
+import type { StartableStore } from './state/types.js';
 
 export interface StartOptions {
   configFile?: string;
@@ -35,6 +37,7 @@ export interface Palisade {
   /** Where /metrics, /health and /ready are served, when enabled. */
   readonly http?: AddressInfo;
   readonly core: ProxyCore;
+  readonly store: StartableStore;
   readonly pool: Pool;
   stop(): Promise<void>;
 }
@@ -61,6 +64,8 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
   const baseDir = opts.baseDir ?? process.cwd();
   let ready = false;
 
+  const store = await createStore(config.state, { logger, metrics, nodeName: config.node.name });
+
   const hasTls = [...config.realms.external.listeners, ...config.realms.internal.listeners].some((l) => l.transport === 'tls');
   if (hasTls) await ensureCertificates(config, logger, baseDir);
 
@@ -80,6 +85,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
     await transports.start();
   } catch (err) {
     await httpServer?.stop();
+    await store.close();
     throw err;
   }
   const isSelf = createSelfMatcher(transports.listeners(), [config.realms.external, config.realms.internal]);
@@ -133,6 +139,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
     http,
     core,
     pool,
+    store,
     async stop() {
       ready = false;
       pool.stop();
@@ -140,6 +147,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
       if (opts.handleSignals) process.off('SIGHUP', onHup);
       await transports.stop();
       await httpServer?.stop();
+      await store.close();
       logger.info('palisade stopped');
     },
   };
