@@ -113,4 +113,21 @@ describe.skipIf(!hasSipp)('call flows through Palisade (origination, UDP)', () =
     expect(r.uac.successful, why(r)).toBe(3);
     expect(r.uas.successful, why(r)).toBe(3);
   }, 30_000);
+
+  it('a CANCEL that arrives before the callee rang is held until it has (RFC 3261 §9.1), and the call ends 487', async () => {
+    const r = await flow('uac-cancel-early', 'uas-cancel-slow', 3);
+    expect(r.uac.successful, why(r)).toBe(3);
+    expect(r.uas.successful, why(r)).toBe(3);
+    // in the softswitch's capture, per call: no CANCEL before it sent its 180
+    const msgs = parseTrace(r.uas.messages);
+    const callId = (h: string) => /\r\nCall-ID:\s*([^\r]+)/i.exec(h)?.[1];
+    const rang = new Set<string>();
+    const early: string[] = [];
+    for (const m of msgs) {
+      const id = callId(m.head) ?? '';
+      if (m.direction === 'sent' && m.head.startsWith('SIP/2.0 180')) rang.add(id);
+      if (m.direction === 'received' && m.head.startsWith('CANCEL ') && !rang.has(id)) early.push(id);
+    }
+    expect(early, 'CANCEL sent to the softswitch before any provisional response from it').toEqual([]);
+  }, 30_000);
 });
