@@ -22,7 +22,7 @@ import type { SipResolver } from './route/resolve.js';
 import type { Hop, UriTarget } from './route/types.js';
 import { createTrunkTable, type Trunk } from './route/trunks.js';
 import type { Sealer } from './seal.js';
-import { clientKey, createTransactionLayer, serverKey, type ClientTransaction, type SendTarget, type ServerTransaction } from './transaction/index.js';
+import { clientKey, createTransactionLayer, hasMagicCookie, legacyServerKey, serverKey, type ClientTransaction, type SendTarget, type ServerTransaction } from './transaction/index.js';
 
 export interface ProxyDeps {
   config: PalisadeConfig;
@@ -178,7 +178,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     if (!top) return;
     const method = req.method;
     const sentBy = top.port === undefined ? top.host : `${top.host}:${top.port}`;
-    const skey = serverKey(top.branch ?? '', sentBy, method);
+    const skey = txKey(req, top.branch, sentBy, method);
     if (layer.serverRetransmission(skey, method)) return;
     if (method === 'CANCEL') return onCancel(req, source, sentBy);
     const to = req.to();
@@ -193,6 +193,12 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       return;
     }
     newRequest(req, source, skey, receivedAt, ruri);
+  }
+
+  /** RFC 3261 §17.2.3: the branch when it carries the magic cookie, else the RFC 2543 fields. */
+  function txKey(req: SipMessage, branch: string | undefined, sentBy: string, method: string): string {
+    if (branch !== undefined && hasMagicCookie(branch)) return serverKey(branch, sentBy, method);
+    return legacyServerKey({ callId: req.callId(), cseq: req.cseq().seq, fromTag: req.from()?.tag ?? '', topVia: req.headerValues('via')[0] ?? '', method });
   }
 
   function checkHops(req: SipMessage, source: Source): number | undefined {
@@ -359,7 +365,14 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     if (p.cancelled) return;
     p.hops = hops;
     p.serverName = isIP(target.host) ? undefined : target.host;
-    if (!tryNextHop(p)) failRelay(p, 503, 'Service Unavailable', 'no_route');
+    try {
+      if (!tryNextHop(p)) failRelay(p, 503, 'Service Unavailable', 'no_route');
+    } catch (err) {
+      // nothing may escape an async path: an unhandled rejection would end the process
+      metrics.proxyDrops.inc({ reason: 'internal_error' });
+      logger.error({ err: err instanceof Error ? err.stack : String(err) }, 'relay failed');
+      failRelay(p, 500, 'Server Internal Error', 'failed');
+    }
   }
 
   function tryNextHop(p: Pending): boolean {
@@ -517,14 +530,14 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
 
   function onCancel(req: SipMessage, source: Source, sentBy: string): void {
     const top = req.topVia()!;
-    const inviteKey = serverKey(top.branch ?? '', sentBy, 'INVITE');
+    const inviteKey = txKey(req, top.branch, sentBy, 'INVITE');
     const p = byServer.get(inviteKey);
     if (!p || p.method !== 'INVITE') {
       reply(req, source, 481, 'Call/Transaction Does Not Exist');
       return;
     }
     stampReceived(req, source);
-    const cancelKey = serverKey(top.branch ?? '', sentBy, 'CANCEL');
+    const cancelKey = txKey(req, top.branch, sentBy, 'CANCEL');
     const st = layer.createServer({ key: cancelKey, method: 'CANCEL', target: sendTargetFor(respFlow(req, source)) });
     if (st.respond(200, buildResponse(req, 200, 'OK'))) countOut(source.realm, source.transport, '2xx');
     if (p.final) return;

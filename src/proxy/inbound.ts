@@ -59,15 +59,21 @@ export function createInbound(deps: InboundDeps) {
     }
     const m = result.message;
     metrics.sipMessages.inc({ realm: source.realm, transport: source.transport, direction: 'in', kind: messageKind(m.method, m.status) });
-    if (m.kind === 'response') {
-      deps.core.onResponse(m, msg.data, source);
-      return;
+    try {
+      if (m.kind === 'response') {
+        deps.core.onResponse(m, msg.data, source);
+        return;
+      }
+      if (!KNOWN_METHODS.has(m.method)) {
+        send(m, source, 501, 'Not Implemented', [['Allow', ALLOW]]);
+        return;
+      }
+      deps.core.onRequest(m, source, msg.receivedAt);
+    } catch (err) {
+      // a bug must cost one message, never the process
+      metrics.proxyDrops.inc({ reason: 'internal_error' });
+      logDrop('internal_error', source.remoteAddress, { err: err instanceof Error ? err.stack : String(err), kind: m.method || m.status }, 'message handling failed');
     }
-    if (!KNOWN_METHODS.has(m.method)) {
-      send(m, source, 501, 'Not Implemented', [['Allow', ALLOW]]);
-      return;
-    }
-    deps.core.onRequest(m, source, msg.receivedAt);
   }
 
   return { handle };
