@@ -158,12 +158,28 @@ export function createSecurityPipeline(initial: PalisadeConfig, deps: SecurityDe
   }, 5000);
   timer.unref();
 
+  // The sampler dedupes per (reason, source) but still costs a key string and a fields object per
+  // call; under a flood of banned or over-rate packets, stop asking it after a few calls per interval.
+  let hotWindow = 0;
+  let hotCalls = 0;
+  function hotGate(): boolean {
+    const t = now();
+    if (t - hotWindow >= b.config.log.dropSampleIntervalMs) {
+      hotWindow = t;
+      hotCalls = 0;
+    }
+    return ++hotCalls <= 100;
+  }
+
   /** Counts a refusal and samples a log line for it; returns it for tail calls. */
   function refuse<V extends Reject | Drop>(v: V, address: string, msg?: SipMessage, trunk?: string): V {
     if (v.action === 'drop') {
-      if (v === DROP_BANNED) droppedBanned.inc();
-      else if (v === DROP_FLOOD) droppedFlood.inc();
-      else metrics.securityDrops.inc({ reason: v.reason });
+      if (v === DROP_BANNED || v === DROP_FLOOD) {
+        (v === DROP_BANNED ? droppedBanned : droppedFlood).inc();
+        if (!hotGate()) return v;
+      } else {
+        metrics.securityDrops.inc({ reason: v.reason });
+      }
     } else {
       metrics.securityRejects.inc({ reason: v.reason, code: String(v.code) });
     }
