@@ -86,6 +86,10 @@ interface Pending {
   /** Added to CSeq numbers on the way out (authentication retries). */
   cseqDelta: number;
   provisional: boolean;
+  /** Any response (even 100) came back: a CANCEL may now be sent (RFC 3261 §9.1). */
+  heard: boolean;
+  /** A CANCEL waits for the first response before it goes out. */
+  cancelWaiting: boolean;
   final: boolean;
   cancelled: boolean;
   dialog: Dialog | undefined;
@@ -327,6 +331,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       authTried: false,
       cseqDelta: dialog ? legOf(dialog, source.realm).to.cseqOffset : 0,
       provisional: false,
+      heard: false,
+      cancelWaiting: false,
       final: false,
       cancelled: false,
       dialog,
@@ -552,6 +558,12 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
 
   function sendCancel(p: Pending): void {
     if (!p.client || p.final) return;
+    if (!p.heard) {
+      // §9.1: no CANCEL before a provisional; it goes out when the first one arrives
+      // (and if none ever does, Timer B ends the INVITE)
+      p.cancelWaiting = true;
+      return;
+    }
     const c = p.out.cseq();
     const lines = [
       `CANCEL ${p.out.uri} SIP/2.0`,
@@ -619,6 +631,11 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const res = current;
     if (!res) return;
     if (p.target) deps.pool.reportSuccess(p.target.id);
+    p.heard = true;
+    if (p.cancelWaiting && status < 200) {
+      p.cancelWaiting = false;
+      sendCancel(p);
+    }
     if (status === 100) return; // hop by hop: we sent our own
     if ((status === 401 || status === 407) && retryWithCredentials(p, res)) return;
     if (p.method === 'INVITE' && !p.provisional && p.target && (status === 503 || status === 408) && failover(p)) return;
