@@ -148,8 +148,8 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
     let j = vs;
     let lf: number;
     // Each physical line must end in CRLF: a lone CR or LF would let a
-    // downstream parser see other headers than we do. A charCodeAt loop beats
-    // String#indexOf here: lines are short and indexOf has a call cost.
+    // downstream parser see other headers than we do. A byte loop measured as
+    // fast as Buffer#indexOf (memchr) here: lines are short and calls cost.
     for (;;) {
       let c = 0;
       while (j < sn && (c = buf[j]!) > 0x0d) {
