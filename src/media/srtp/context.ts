@@ -1,0 +1,133 @@
+// One direction of an SRTP session (RFC 3711 §3.2): the session keys of the
+// suite and, per SSRC, the packet index state and replay windows. A context
+// either protects (outbound) or unprotects (inbound); do not use one for both.
+//
+// Inbound order, §3.3: estimate the index, refuse a replay, verify the tag,
+// and only then decrypt and update state. A packet that fails any step
+// leaves the context exactly as it was.
+import { createCmRtcp, createCmRtp } from './cm.js';
+import { createGcmRtcp, createGcmRtp } from './gcm.js';
+import { deriveSessionKeys, type DerivedKeys } from './kdf.js';
+import { createReplayWindow, type ReplayWindow } from './replay.js';
+import { isRtcpHeader, rtpHeaderLength } from './rtp-header.js';
+import { estimateIndex } from './sequence.js';
+import { suite as suiteOf } from './suites.js';
+import type {
+  ContextOptions, ProtectResult, SrtpContext, Suite, SuiteName, UnprotectResult,
+} from './types.js';
+
+interface Stream {
+  readonly rtp: ReplayWindow;
+  readonly rtcp: ReplayWindow;
+  /** next SRTCP index to send (§3.4: starts at 0) */
+  rtcpNext: number;
+}
+
+const SRTCP_INDEX_LIMIT = 0x80000000;
+
+/** A context from the SDES master key and salt (RFC 4568 key-params). */
+export function createSrtpContext(
+  name: SuiteName, masterKey: Buffer, masterSalt: Buffer, options: ContextOptions = {},
+): SrtpContext {
+  const s = suiteOf(name);
+  return createContextFromSessionKeys(s, deriveSessionKeys(s, masterKey, masterSalt), options);
+}
+
+/** A context from already derived session keys (RFC 7714's vectors are given so). */
+export function createContextFromSessionKeys(
+  s: Suite, keys: DerivedKeys, options: ContextOptions = {},
+): SrtpContext {
+  const windowSize = options.replayWindow ?? 64;
+  const maxStreams = options.maxStreams ?? 16;
+  const rtpT = s.aead ? createGcmRtp(keys.rtp) : createCmRtp(keys.rtp, s.rtpTagLength);
+  const rtcpT = s.aead ? createGcmRtcp(keys.rtcp) : createCmRtcp(keys.rtcp, s.rtcpTagLength);
+  const streams = new Map<number, Stream>();
+  let out = Buffer.alloc(2048);
+
+  function stream(ssrc: number): Stream {
+    let st = streams.get(ssrc);
+    if (st === undefined) {
+      // bounded: forget the oldest SSRC rather than grow per SSRC ever seen
+      if (streams.size >= maxStreams) {
+        const oldest = streams.keys().next().value;
+        if (oldest !== undefined) streams.delete(oldest);
+      }
+      st = { rtp: createReplayWindow(windowSize), rtcp: createReplayWindow(windowSize), rtcpNext: 0 };
+      streams.set(ssrc, st);
+    }
+    return st;
+  }
+
+  function room(n: number): Buffer {
+    if (out.length < n) out = Buffer.alloc(Math.max(n, out.length * 2));
+    return out;
+  }
+
+  return {
+    suite: s,
+
+    protectRtp(packet): ProtectResult {
+      const len = packet.length;
+      const hl = rtpHeaderLength(packet, len);
+      if (hl < 0) return { ok: false, reason: len < 12 ? 'short' : 'bad_header' };
+      const ssrc = packet.readUInt32BE(8);
+      const st = stream(ssrc);
+      const index = estimateIndex(st.rtp.top, packet.readUInt16BE(2));
+      if (index < 0 || !st.rtp.check(index)) return { ok: false, reason: 'replay' };
+      const o = room(len + rtpT.tagLength);
+      packet.copy(o, 0, 0, len);
+      const n = rtpT.protect(o, hl, len, ssrc, index);
+      st.rtp.accept(index);
+      return { ok: true, packet: o.subarray(0, n) };
+    },
+
+    unprotectRtp(packet): UnprotectResult {
+      const end = packet.length - rtpT.tagLength;
+      if (end < 12) return { ok: false, reason: 'short' };
+      const hl = rtpHeaderLength(packet, end);
+      if (hl < 0) return { ok: false, reason: 'bad_header' };
+      const ssrc = packet.readUInt32BE(8);
+      const st = streams.get(ssrc);
+      const index = estimateIndex(st === undefined ? -1 : st.rtp.top, packet.readUInt16BE(2));
+      if (index < 0 || (st !== undefined && !st.rtp.check(index))) return { ok: false, reason: 'replay' };
+      const o = room(end);
+      const n = rtpT.unprotect(packet, hl, ssrc, index, o);
+      if (n < 0) return { ok: false, reason: 'auth' };
+      (st ?? stream(ssrc)).rtp.accept(index);
+      return { ok: true, packet: o.subarray(0, n), payload: o.subarray(hl, n) };
+    },
+
+    protectRtcp(packet): ProtectResult {
+      return sealRtcp(packet, true);
+    },
+
+    unprotectRtcp(packet): UnprotectResult {
+      const len = packet.length;
+      if (len < 8 + rtcpT.trailerLength) return { ok: false, reason: 'short' };
+      if (!isRtcpHeader(packet, len)) return { ok: false, reason: 'bad_header' };
+      const ssrc = packet.readUInt32BE(4);
+      const index = packet.readUInt32BE(rtcpT.indexOffset(len)) & 0x7fffffff;
+      const st = streams.get(ssrc);
+      if (st !== undefined && !st.rtcp.check(index)) return { ok: false, reason: 'replay' };
+      const o = room(len);
+      const n = rtcpT.unprotect(packet, ssrc, o);
+      if (n < 0) return { ok: false, reason: 'auth' };
+      (st ?? stream(ssrc)).rtcp.accept(index);
+      return { ok: true, packet: o.subarray(0, n), payload: o.subarray(8, n) };
+    },
+  };
+
+  function sealRtcp(packet: Buffer, encrypt: boolean): ProtectResult {
+    const len = packet.length;
+    if (len < 8) return { ok: false, reason: 'short' };
+    if (!isRtcpHeader(packet, len)) return { ok: false, reason: 'bad_header' };
+    const st = stream(packet.readUInt32BE(4));
+    // 31-bit index, §3.4: past 2^31 packets the keys must be renegotiated
+    if (st.rtcpNext >= SRTCP_INDEX_LIMIT) return { ok: false, reason: 'exhausted' };
+    const index = st.rtcpNext++;
+    const o = room(len + rtcpT.trailerLength);
+    packet.copy(o, 0, 0, len);
+    const n = rtcpT.protect(o, len, packet.readUInt32BE(4), index, encrypt);
+    return { ok: true, packet: o.subarray(0, n) };
+  }
+}
