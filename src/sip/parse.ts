@@ -3,7 +3,7 @@
 // (start line, Via, CSeq, Max-Forwards, Content-Length). Never throws.
 
 import { TOKEN, parseDigits, isWs } from './chars.js';
-import { H_CALL_ID, H_CONTENT_LENGTH, H_CSEQ, H_MAX_FORWARDS, H_VIA, KNOWN_BY_HASH, canonicalName, splitList } from './headers.js';
+import { H_CONTENT_LENGTH, H_CSEQ, H_MAX_FORWARDS, H_VIA, KNOWN_BY_HASH, canonicalName, splitList } from './headers.js';
 import { resolveLimits, type SipLimits } from './limits.js';
 import { MessageView, topLevelComma, type SipMessage } from './message.js';
 import { parseCSeq } from './cseq.js';
