@@ -1,7 +1,7 @@
 // Tests that need an external tool (promtool, systemd-analyze, sipp, …) skip with a
 // one-line notice on a machine without it, and fail under CI=true, where a missing
 // tool means the CI image is wrong, not that the test may be skipped.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 const cache = new Map<string, boolean>();
@@ -47,4 +47,22 @@ export function haveTool(cmd: string, debianPackage: string): boolean {
 /** The same, as an object, for `it.skipIf(!requireTool(...).available)`. */
 export function requireTool(cmd: string, debianPackage: string): { available: boolean } {
   return { available: haveTool(cmd, debianPackage) };
+}
+
+/**
+ * True when `path` exists (a header, a library). When it is missing: under CI
+ * throws, otherwise prints `skipping: install Debian package X` once and
+ * returns false — the same contract as haveTool.
+ */
+export function haveFile(path: string, debianPackage: string): boolean {
+  const key = `file:${path}`;
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const found = existsSync(path);
+  if (!found) {
+    if (underCi()) throw new Error(`${path} not found and CI is set: install Debian package ${debianPackage}`);
+    console.warn(`skipping: install Debian package ${debianPackage} (${path} not found)`);
+  }
+  cache.set(key, found);
+  return found;
 }
