@@ -1,0 +1,3 @@
+// Public surface of call-quality statistics.
+export * from './receive.js';
+export * from './mos.js';
