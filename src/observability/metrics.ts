@@ -27,6 +27,14 @@ export interface Metrics {
   readonly authTotal: Counter<'trunk' | 'result'>;
   readonly trunkCallsActive: Gauge<'trunk'>;
   readonly storeUp: Gauge;
+  // --- media relay (src/media/relay/)
+  readonly mediaSessionsActive: Gauge;
+  readonly mediaPackets: Counter<'direction' | 'realm'>;
+  readonly mediaDrops: Counter<'reason'>;
+  readonly mediaPortsFree: Gauge;
+  readonly callMos: Histogram;
+  readonly callPacketLoss: Histogram;
+  readonly callJitter: Histogram;
 }
 
 export function createMetrics(opts: { version: string; defaultMetrics?: boolean } = { version: '0.0.0' }): Metrics {
@@ -142,6 +150,38 @@ export function createMetrics(opts: { version: string; defaultMetrics?: boolean 
       registers: [registry],
     }),
     storeUp: new Gauge({ name: 'palisade_store_up', help: '1 while the shared state store answers (always 1 for the memory store)', registers: [registry] }),
+    mediaSessionsActive: new Gauge({ name: 'palisade_media_sessions_active', help: 'Media sessions (calls with relayed media) held by the relay', registers: [registry] }),
+    mediaPackets: new Counter({
+      name: 'palisade_media_packets_total',
+      help: 'RTP and RTCP packets relayed: received from (in) or sent to (out) a realm; pushed by the media workers once per tick',
+      labelNames: ['direction', 'realm'] as const,
+      registers: [registry],
+    }),
+    mediaDrops: new Counter({
+      name: 'palisade_media_drops_total',
+      help: 'Media packets dropped, by reason (srtp_auth, replay, unexpected_source, no_session, malformed)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    mediaPortsFree: new Gauge({ name: 'palisade_media_ports_free', help: 'Media ports (two per RTP/RTCP pair) in the configured range not held by a session', registers: [registry] }),
+    callMos: new Histogram({
+      name: 'palisade_call_mos',
+      help: 'MOS estimate (E-model, simplified) of each received media stream, observed when its session ends',
+      buckets: [1, 2, 2.5, 3, 3.5, 3.8, 4, 4.2, 4.4],
+      registers: [registry],
+    }),
+    callPacketLoss: new Histogram({
+      name: 'palisade_call_packet_loss_ratio',
+      help: 'Packet loss ratio (RFC 3550 A.3) of each received media stream, observed when its session ends',
+      buckets: [0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+      registers: [registry],
+    }),
+    callJitter: new Histogram({
+      name: 'palisade_call_jitter_seconds',
+      help: 'Interarrival jitter (RFC 3550 A.8) of each received media stream at the end of its session',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2],
+      registers: [registry],
+    }),
   };
   m.buildInfo.set({ version: opts.version, node: process.versions.node }, 1);
   for (const t of ['tcp', 'tls']) m.transportConnections.set({ transport: t }, 0);
