@@ -58,6 +58,8 @@ export interface RemoteSpec {
   readonly rtcpMux: boolean;
   /** RTP clock of the codec in use, for jitter in seconds; default 8000 (G.711, G.722, G.729). */
   readonly clockRate?: number;
+  /** rtpmap encoding name of the codec in use (PCMU, PCMA, G729, opus), for the MOS estimate; default G.711. */
+  readonly codec?: string;
   /** Absent: plain RTP on this leg. */
   readonly srtp?: SrtpSpec;
 }

@@ -22,6 +22,7 @@ export interface Remote {
   readonly rtcpPort: number;
   readonly rtcpMux: boolean;
   readonly clockRate: number;
+  readonly codec: string | undefined;
 }
 
 interface Counters {
@@ -197,7 +198,7 @@ export function legStats(leg: Leg): LegStats {
     realm: leg.realm,
     received: { ...leg.received },
     sent: { ...leg.sent },
-    quality: leg.tracker.snapshot(),
+    quality: leg.tracker.snapshot(leg.remote?.codec),
     drops: { ...leg.drops },
     latched: leg.rtpLatch.port !== 0 ? `${leg.rtpLatch.address}:${leg.rtpLatch.port}` : undefined,
   };

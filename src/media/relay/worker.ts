@@ -84,6 +84,7 @@ function update(id: string, legIndex: 0 | 1, r: RemoteSpec): Outcome {
     rtcpPort: r.rtcpMux ? r.rtpPort : (r.rtcpPort ?? r.rtpPort + 1),
     rtcpMux: r.rtcpMux,
     clockRate: r.clockRate ?? 8000,
+    codec: r.codec,
   };
   // A re-INVITE that keeps address and keys keeps the latch and the SRTP
   // contexts (with their ROC and replay state); NAT'd peers would otherwise be

@@ -49,6 +49,8 @@ describe('relay forwarding (RFC 3550 RTP through an anchoring relay)', () => {
     const d = await engine.delete('fwd-1');
     expect(d.ok && d.value.legs[1].received.packets).toBe(3);
     expect(d.ok && d.value.legs[0].quality.lost).toBe(0);
+    expect(d.ok && d.value.legs[0].quality.mos).toBeGreaterThan(4);
+    expect(d.ok && d.value.legs[1].quality.mos).toBeGreaterThan(4);
     for (const p of [a, b, aRtcp, bRtcp]) p.close();
   });
 
