@@ -2,7 +2,7 @@
 // HMAC-SHA1 truncated to the suite's tag (§4.2.1). The tag is computed over
 // the packet as received and compared before any byte is decrypted.
 import { timingSafeEqual } from 'node:crypto';
-import { createPrecomputedHmac } from './hmac.js';
+import { createPacketHmac } from './hmac.js';
 import { createCounterKeystream } from './keystream.js';
 import type { RtcpTransform, RtpTransform } from './transform.js';
 import type { SessionKeys } from './types.js';
@@ -22,7 +22,7 @@ function fillIv(iv: Buffer, salt: Buffer, ssrc: number, index: number): void {
 
 export function createCmRtp(keys: SessionKeys, tagLength: number): RtpTransform {
   const ks = createCounterKeystream(keys.encKey);
-  const mac = createPrecomputedHmac(keys.authKey);
+  const mac = createPacketHmac(keys.authKey);
   const iv = Buffer.alloc(16);
   const roc = Buffer.alloc(4);
   return {
@@ -50,7 +50,7 @@ export function createCmRtp(keys: SessionKeys, tagLength: number): RtpTransform 
 
 export function createCmRtcp(keys: SessionKeys, tagLength: number): RtcpTransform {
   const ks = createCounterKeystream(keys.encKey);
-  const mac = createPrecomputedHmac(keys.authKey);
+  const mac = createPacketHmac(keys.authKey);
   const iv = Buffer.alloc(16);
   return {
     trailerLength: 4 + tagLength,

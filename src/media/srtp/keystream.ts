@@ -34,7 +34,11 @@ export function createCounterKeystream(key: Buffer): CounterKeystream {
       const n = (len + 15) >>> 4;
       if (n > capacity) grow(n);
       // SRTP payloads are < 2^16 blocks, so only the top 14 bytes vary per packet
-      for (let j = 0; j < n; j++) iv.copy(blocks, j * 16, 0, 14);
+      // a byte loop: ten Buffer.copy calls cost twice as much for 14 bytes each
+      for (let j = 0; j < n; j++) {
+        const o = j * 16;
+        for (let k = 0; k < 14; k++) blocks[o + k] = iv[k]!;
+      }
       const ks = ecb.update(blocks.subarray(0, n * 16));
       for (let i = 0; i < len; i++) data[start + i]! ^= ks[i]!;
     },
