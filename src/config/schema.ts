@@ -181,6 +181,48 @@ export const trunkAuthSchema = z
   })
   .refine((a) => a.password !== undefined || a.ha1 !== undefined, { message: 'give a password or ha1' });
 
+// ---- media relay (src/media/relay/, docs/media-relay.md) -------------------
+
+const mediaRealmSchema = (what: string) =>
+  z
+    .strictObject({
+      address: z
+        .string()
+        .refine((a) => isIP(a) !== 0, 'an IPv4 or IPv6 address')
+        .default('127.0.0.1')
+        .describe(`local IP the ${what} media sockets bind to`),
+      advertise: z
+        .string()
+        .refine((a) => isIP(a) !== 0, 'an IPv4 or IPv6 address')
+        .optional()
+        .describe(`address written into SDP towards the ${what} realm when it differs from the bound one (1:1 NAT)`),
+    })
+    .prefault({});
+
+export const mediaSchema = z
+  .strictObject({
+    portMin: z.number().int().min(1024).max(65534).default(20000).describe('lowest RTP port (rounded up to even); RTP takes the even port of a pair, RTCP the odd one'),
+    portMax: z.number().int().min(1025).max(65535).default(29999).describe('highest media port'),
+    workers: z.number().int().min(0).max(256).default(0).describe('media worker threads, each owning an equal slice of the port range; 0 means one per available core'),
+    timeoutMs: positiveInt.default(60_000).describe('a call with no valid media packet in either direction for this long is ended with BYE both ways'),
+    holdTimeoutMs: positiveInt.default(3_600_000).describe('the same while any leg is on hold (sendonly, recvonly or inactive)'),
+    latching: z
+      .enum(['signaled', 'any'])
+      .default('signaled')
+      .describe('whose packets a leg learns its far end from: signaled (only the IP in SDP) or any (the first source, for NAT\'d clients whose SDP shows a private address)'),
+    relatchAfterMs: positiveInt.default(2_000).describe('a latched leg silent this long may latch a new source (a moved NAT binding)'),
+    statsIntervalMs: positiveInt.default(1_000).describe('how often workers check timeouts and push packet and drop counters to metrics'),
+    realms: z
+      .strictObject({
+        external: mediaRealmSchema('external'),
+        internal: mediaRealmSchema('internal'),
+      })
+      .prefault({}),
+  })
+  .refine((m) => m.portMax >= m.portMin + (m.portMin % 2) + 1, { message: 'portMin..portMax must hold at least one even/odd port pair', path: ['portMax'] })
+  .prefault({})
+  .describe('the media relay: RTP/SRTP anchoring, latching and media timeouts');
+
 export const configSchema = z.strictObject({
   node: z
     .strictObject({
@@ -398,6 +440,7 @@ export const configSchema = z.strictObject({
     })
     .describe('shared state: bans, rate-limit counters, concurrent-call counts, digest nonces'),
   security: securitySchema.describe('the edge security pipeline (docs/security.md)'),
+  media: mediaSchema,
   trunks: z
     .array(
       z.strictObject({
@@ -451,3 +494,4 @@ export type ListenerConfig = z.infer<typeof listenerSchema>;
 export type RealmConfig = z.infer<typeof realmSchema>;
 export type SipLimitsConfig = z.infer<typeof sipLimitsSchema>;
 export type SecurityConfig = z.infer<typeof securitySchema>;
+export type MediaConfig = z.infer<typeof mediaSchema>;

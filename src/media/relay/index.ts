@@ -12,6 +12,7 @@ import { DEFAULT_RELAY_OPTIONS, type RelayOptions, type WorkerLeg } from './type
 
 export type { RelayOptions, LatchPolicy, RelayRealmOptions } from './types.js';
 export { DEFAULT_RELAY_OPTIONS } from './types.js';
+export { relayOptionsFromConfig } from './config.js';
 
 export interface RelayEngine extends MediaEngine {
   readonly workers: number;
