@@ -3,6 +3,8 @@
 // according to its policy, the offer forwarded to the other side is built
 // according to that side's policy. Pure functions of protos and flags.
 
+import type { MediaInfo } from './types.js';
+
 export type SrtpPolicy = 'required' | 'optional' | 'off';
 
 /** What the policy needs of one offered m= line. */
@@ -147,4 +149,17 @@ export function checkAnswer(offered: LegPresentation, answer: AnsweredMedia, pol
   if (protoFamily(offered.proto).family === 'savp' && !srtp) return { ok: false, reason: 'no_crypto', detail: `${answer.proto} answered without a usable a=crypto` };
   if (policy === 'required' && !srtp) return { ok: false, reason: 'srtp_required', detail: 'answer without SRTP where SRTP is required' };
   return { ok: true, rejected: false, srtp };
+}
+
+/**
+ * The policy's view of a parsed offer. `usable` says whether one a=crypto value
+ * is acceptable (suite known, key well formed: src/media/srtp/sdes decides);
+ * by default any syntactically split line counts.
+ */
+export function offeredMedia(infos: readonly MediaInfo[], usable?: (value: string) => boolean): OfferedMedia[] {
+  return infos.map((m) => ({
+    proto: m.proto,
+    port: m.port,
+    crypto: usable === undefined ? m.crypto.length > 0 : m.crypto.some((c) => usable(c.value)),
+  }));
 }

@@ -80,3 +80,17 @@ describe('RFC 4568 §7.1.3 answers to what we offered', () => {
     expect(checkAnswer(offerFor('required', false), line('RTP/SAVP', false, 0), 'required')).toEqual({ ok: true, rejected: true, srtp: false });
   });
 });
+
+describe('offeredMedia: from parsed SDP to the policy input', () => {
+  it('baresip offer: SAVP with crypto; the SDES check can veto every line', async () => {
+    const { parseSdp, mediaInfos, offeredMedia } = await import('../../../src/media/sdp/index.js');
+    const { BARESIP } = await import('./fixtures.js');
+    const r = parseSdp(BARESIP);
+    if (!r.ok) throw new Error(r.detail);
+    expect(offeredMedia(mediaInfos(r.sdp))).toEqual([{ proto: 'RTP/SAVP', port: 10370, crypto: true }]);
+    const none = offeredMedia(mediaInfos(r.sdp), () => false);
+    expect(decideOffer(none, 'required', 'off')).toMatchObject({ ok: false, reason: 'no_crypto' });
+    const only32 = offeredMedia(mediaInfos(r.sdp), (v) => v.includes('_32 '));
+    expect(only32[0]!.crypto).toBe(true);
+  });
+});
