@@ -1,6 +1,6 @@
 // µs per 172-byte RTP packet (12-byte header + 160 bytes of G.711, 20 ms)
 // for SRTP protect and unprotect, ours (node:crypto) against libsrtp's own
-// transform timed in C in the same run. Run: npx tsx bench/media-srtp.ts [count]
+// transform timed in C in the same run. Run: npx tsx bench/media-srtp.ts [count] [rounds]
 //
 // Ours includes building nothing: the plain packets are made up front, as a
 // relay has them from the socket; libsrtp's loop also writes each header.
@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { createSrtpContext, SUITE_NAMES, suiteByName } from '../src/media/srtp/index.js';
 import { benchLibsrtp, libsrtpAvailable } from '../test/media/srtp/libsrtp.js';
 
-const count = Number(process.argv[2] ?? 200_000);
+const count = Number(process.argv[2] ?? 100_000);
+const ROUNDS = Number(process.argv[3] ?? 5);
 
 function packets(n: number): Buffer[] {
   const out: Buffer[] = [];
@@ -53,15 +54,23 @@ const plain = packets(count);
 const rows: string[] = [];
 const fmt = (x: number | undefined): string => (x === undefined || Number.isNaN(x) ? '   n/a' : x.toFixed(2).padStart(6));
 const haveLib = libsrtpAvailable();
-console.log(`SRTP, ${count} packets of 172 bytes, µs/packet (Node ${process.version})`);
+console.log(`SRTP, ${count} packets of 172 bytes, best of ${ROUNDS} rounds, µs/packet (Node ${process.version})`);
 console.log('suite                     ours:protect unprotect   libsrtp:protect unprotect   ratio(prot)');
 for (const name of SUITE_NAMES) {
   ours(name, plain.slice(0, 20_000)); // warm up the JIT and OpenSSL
-  const o = ours(name, plain);
   const s = suiteByName(name)!;
-  const lib = haveLib ? benchLibsrtp(name, randomBytes(s.keyLength + s.saltLength), count) : undefined;
-  const lp = lib === undefined ? undefined : lib.protectNs / 1000;
-  const lu = lib === undefined ? undefined : lib.unprotectNs / 1000;
+  // alternate ours and libsrtp for ROUNDS rounds and keep each one's best:
+  // on a shared machine the minimum is the figure least disturbed by others
+  const mine: { protectUs: number; unprotectUs: number }[] = [];
+  const theirs: { protectNs: number; unprotectNs: number }[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    mine.push(ours(name, plain));
+    const lib = haveLib ? benchLibsrtp(name, randomBytes(s.keyLength + s.saltLength), count) : undefined;
+    if (lib !== undefined) theirs.push(lib);
+  }
+  const o = { protectUs: Math.min(...mine.map((m) => m.protectUs)), unprotectUs: Math.min(...mine.map((m) => m.unprotectUs)) };
+  const lp = theirs.length === 0 ? undefined : Math.min(...theirs.map((t) => t.protectNs)) / 1000;
+  const lu = theirs.length === 0 ? undefined : Math.min(...theirs.map((t) => t.unprotectNs)) / 1000;
   rows.push(`${name.padEnd(26)}${fmt(o.protectUs)}     ${fmt(o.unprotectUs)}          ${fmt(lp)}    ${fmt(lu)}        ${lp === undefined ? '  n/a' : (o.protectUs / lp).toFixed(2)}`);
   console.log(rows[rows.length - 1]);
 }
