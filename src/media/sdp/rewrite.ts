@@ -13,7 +13,7 @@ import type { Direction, Sdp, SdpLine } from './types.js';
 export interface MediaTarget {
   /** The relay's address on this leg (IPv4 or IPv6). */
   address: string;
-  /** The relay's RTP port; ignored (0 kept) when the stream is rejected. */
+  /** The relay's RTP port; 0 rejects the stream (RFC 3264 §6: unsupported media). A stream already at port 0 stays 0. */
   port: number;
   /** RFC 3605: written as `a=rtcp` when not port + 1 or when the body already had one; ignored with rtcpMux. */
   rtcpPort?: number;
@@ -51,18 +51,21 @@ export type RewriteResult =
 /** Never appears in a parsed line (controls are refused), so it safely marks the version field. */
 const VERSION_MARK = '\u0000';
 
+const RTP_PROTO = /^(UDP\/TLS\/)?RTP\/S?AVPF?$/i;
+
 export function addrType(address: string): 'IP4' | 'IP6' {
   return address.includes(':') ? 'IP6' : 'IP4';
 }
 
 /** Maps the wanted profile onto the original, keeping the feedback (F) variant: RTP/AVPF + RTP/SAVP → RTP/SAVPF. */
 export function presentProto(original: string, want: 'RTP/AVP' | 'RTP/SAVP' | undefined): string {
-  if (want === undefined) return original;
+  // Only RTP profiles map onto each other; udptl, TCP/MSRP and the like keep theirs.
+  if (want === undefined || !RTP_PROTO.test(original)) return original;
   return /AVPF$/i.test(original) ? want + 'F' : want;
 }
 
-function validPort(p: number | undefined): boolean {
-  return p !== undefined && Number.isInteger(p) && p > 0 && p <= 65535;
+function validPort(p: number | undefined, zeroOk = false): boolean {
+  return p !== undefined && Number.isInteger(p) && (p > 0 || (zeroOk && p === 0)) && p <= 65535;
 }
 
 function line(type: string, text: string, eol: string): SdpLine {
@@ -109,11 +112,11 @@ export function rewriteSdp(sdp: Sdp, opts: RewriteOptions): RewriteResult {
     const m = parseMediaLine(lines[0]!.text);
     if (info === undefined || m === undefined) return { ok: false, reason: 'bad_target', detail: `m= ${i} unreadable`, index: i };
     const target = opts.media[i];
-    const rejected = m.port === 0;
-    if (!rejected && target === undefined) {
+    const rejected = m.port === 0 || target?.port === 0;
+    if (m.port !== 0 && target === undefined) {
       return { ok: false, reason: 'missing_target', detail: `no relay target for active m= ${i}`, index: i };
     }
-    if (target !== undefined && (!validPort(target.port) || (target.rtcpPort !== undefined && !validPort(target.rtcpPort)) || target.address.length === 0 || /\s/.test(target.address))) {
+    if (target !== undefined && (!validPort(target.port, true) || (target.rtcpPort !== undefined && !validPort(target.rtcpPort)) || target.address.length === 0 || /\s/.test(target.address))) {
       return { ok: false, reason: 'bad_target', detail: `m= ${i}: bad address or port`, index: i };
     }
     const addr = target?.address ?? sessionAddr;

@@ -68,7 +68,7 @@ describe('addresses and ports (RFC 8866 §5.2, §5.7, §5.14)', () => {
   it('errors as values: an active stream without a target, a bad port', () => {
     const r = rewriteSdp(parse(SIPP), { address: RELAY, leg: leg(), media: [] });
     expect(r.ok ? '' : r.reason).toBe('missing_target');
-    const r2 = rewriteSdp(parse(SIPP), { address: RELAY, leg: leg(), media: [{ address: RELAY, port: 0 }] });
+    const r2 = rewriteSdp(parse(SIPP), { address: RELAY, leg: leg(), media: [{ address: RELAY, port: 1.5 }] });
     expect(r2.ok ? '' : r2.reason).toBe('bad_target');
     const r3 = rewriteSdp(parse(SIPP), { address: RELAY, leg: leg(), media: [{ address: RELAY, port: 2, rtcpPort: 70000 }] });
     expect(r3.ok ? '' : r3.reason).toBe('bad_target');
@@ -82,6 +82,9 @@ describe('proto (RTP/AVP ⇄ RTP/SAVP, feedback variants kept)', () => {
     expect(presentProto('RTP/SAVPF', 'RTP/AVP')).toBe('RTP/AVPF');
     expect(presentProto('RTP/AVPF', 'RTP/SAVP')).toBe('RTP/SAVPF');
     expect(presentProto('RTP/AVP', undefined)).toBe('RTP/AVP');
+    expect(presentProto('UDP/TLS/RTP/SAVPF', 'RTP/SAVP')).toBe('RTP/SAVPF');
+    expect(presentProto('udptl', 'RTP/AVP')).toBe('udptl');
+    expect(presentProto('TCP/MSRP', 'RTP/SAVP')).toBe('TCP/MSRP');
   });
   it('baresip SAVP to a plain-RTP softswitch', () => {
     const { sdp } = rewrite(BARESIP, { media: [{ address: RELAY, port: 20000, proto: 'RTP/AVP', crypto: [] }] });
@@ -155,6 +158,12 @@ describe('RFC 3264 §6 rejected streams and §8.4 hold', () => {
     if (!r.ok) return;
     expect(r.sdp.media[1]![0]!.text).toBe('m=video 0 RTP/AVP 31');
     expect(r.text).not.toMatch(/10\.20\.30/);
+    expect(r.media.map((m) => m.rejected)).toEqual([false, true]);
+  });
+  it('target port 0 rejects an active stream: no rtcp, keys or mux left', () => {
+    const r = rewriteSdp(parse(WEBRTC), { address: RELAY, leg: leg(), media: [{ address: RELAY, port: 20000, rtcpMux: true }, { address: RELAY, port: 0, rtcpMux: true }] });
+    if (!r.ok) throw new Error(r.detail);
+    expect(r.sdp.media[1]!.map((l) => l.text).filter((t) => /^(m=|a=(rtcp|crypto))/.test(t))).toEqual(['m=video 0 RTP/SAVPF 96']);
     expect(r.media.map((m) => m.rejected)).toEqual([false, true]);
   });
   it('a=sendonly preserved and reported', () => {
