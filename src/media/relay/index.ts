@@ -2,6 +2,7 @@
 // threads (most free ports first); this file keeps only which worker holds
 // which session.
 import { isIP } from 'node:net';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Metrics } from '../../observability/metrics.js';
 import type {
   LegSpec, LocalEndpoint, MediaDirection, MediaEndEvent, MediaEngine, MediaError, MediaResult, RemoteSpec, SessionSpec, SessionStats,
@@ -22,6 +23,8 @@ export interface RelayEngine extends MediaEngine {
   sessionCount(): number;
   /** Worker index holding a session (tests, diagnostics). */
   workerOf(sessionId: string): number | undefined;
+  /** Per worker, its event loop's busy time since start; diff two readings for a window. */
+  eventLoopUtilization(): EventLoopUtilization[];
   /** Kills a worker the way a crash would; its sessions end with engine_failure and it restarts. */
   crashWorker(index: number): Promise<void>;
 }
@@ -94,6 +97,7 @@ export async function createRelayEngine(options: RelayEngineOptions = {}): Promi
       return w === undefined || w < 0 ? undefined : w;
     },
     crashWorker: (i) => pool.terminate(i),
+    eventLoopUtilization: () => pool.eventLoopUtilization(),
 
     async allocate(spec: SessionSpec): Promise<MediaResult<readonly [LocalEndpoint, LocalEndpoint]>> {
       if (closed) return err('engine_closed', 'media engine is closed');

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { MediaEndEvent, MediaError, SessionStats } from '../engine.js';
 import type { MediaMetricsSink } from './metrics.js';
 import type { RelayOptions, ReplyValue, Request, WorkerInit, WorkerMessage } from './types.js';
@@ -22,6 +23,8 @@ export interface Pool {
   onEnded(cb: (worker: number, e: MediaEndEvent) => void): void;
   /** A worker died: every session on it is gone; it has been restarted with the same slice. */
   onCrash(cb: (worker: number) => void): void;
+  /** Busy fraction of each worker's event loop since it started (diagnostics, benchmark). */
+  eventLoopUtilization(): EventLoopUtilization[];
   /** For tests and operations: kill a worker as a crash would. */
   terminate(worker: number): Promise<void>;
   close(): Promise<void>;
@@ -151,6 +154,7 @@ export async function startPool(opts: RelayOptions, metrics: MediaMetricsSink | 
     totalPairs: () => pairs,
     onEnded: (cb) => void endedCbs.push(cb),
     onCrash: (cb) => void crashCbs.push(cb),
+    eventLoopUtilization: () => slots.map((s) => s.worker.performance.eventLoopUtilization()),
     async terminate(i) {
       const slot = slots[i];
       if (!slot) return;

@@ -1,0 +1,281 @@
+// Media relay throughput and added latency, ours against a plain Node UDP
+// relay with no crypto, in one run, on loopback. Run: npm run bench:media
+//
+// What is measured: G.711 calls (172-byte RTP packets, one per 20 ms per call)
+// offered at a fixed rate from this thread to the relay under test, which runs
+// in one worker thread and forwards to a sink socket also in this thread.
+// - packets per second per core: packets the sink received divided by the time
+//   the relay thread's event loop was busy (its event-loop utilization), so the
+//   figure is the relay's cost, not the generator's, and does not need a spare
+//   core per generator (these machines have two);
+// - added latency p50/p99: sink arrival minus generator send, per packet, less
+//   nothing: "direct" (generator → sink, no relay) is printed as the floor;
+// - the SRTP transform alone, per packet.
+// Bounded: every phase is a fixed number of seconds (BENCH_SECONDS, default 3)
+// at a fixed call count (BENCH_CALLS, default 400 = 20,000 packets/s).
+
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { SrtpKey } from '../src/media/engine.js';
+import { createRelayEngine, type RelayEngine } from '../src/media/relay/index.js';
+import { createSrtpContext, type SrtpContext } from '../src/media/srtp/index.js';
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 400);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const WARMUP_S = 1;
+const PPS = CALLS * 50;
+const PER_CALL = Math.ceil((SECONDS + WARMUP_S + 1) * 50) + 10;
+const SUITE = 'AES_CM_128_HMAC_SHA1_80' as const;
+const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 42000);
+
+interface Result {
+  name: string;
+  sent: number;
+  received: number;
+  busyFraction: number;
+  ppsPerCore: number;
+  p50us: number;
+  p99us: number;
+}
+
+/** The relay under test, seen from the generator: where to send call i, and the relay thread's load. */
+interface Target {
+  ports: number[];
+  elu(): EventLoopUtilization;
+  close(): Promise<void>;
+}
+
+// ---- generator and sink (this thread) ---------------------------------------
+
+function rtp(call: number, seq: number): Buffer {
+  const b = Buffer.alloc(172, 0xd5); // G.711 µ-law silence
+  b[0] = 0x80;
+  b[1] = 0;
+  b.writeUInt16BE(seq, 2);
+  b.writeUInt32BE(seq * 160, 4);
+  b.writeUInt32BE(0x1000 + call, 8);
+  return b;
+}
+
+async function bound(): Promise<Socket> {
+  const s = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  return s;
+}
+
+/** Offers CALLS × 50 packets/s to `target`; returns what the sink saw in the measured window. */
+async function drive(name: string, gen: Socket, sink: Socket, target: Target, protect: SrtpContext[] | undefined): Promise<Result> {
+  const sentAt = new Float64Array(CALLS * PER_CALL);
+  const seqs = new Uint16Array(CALLS);
+  const lat: number[] = [];
+  let measuring = false;
+  // Only packets sent inside the window count, wherever they land.
+  let windowStart = Infinity;
+  let received = 0;
+  let sent = 0;
+  const onMsg = (m: Buffer): void => {
+    const now = performance.now();
+    const call = m.readUInt32BE(8) - 0x1000;
+    const t = sentAt[call * PER_CALL + m.readUInt16BE(2)];
+    if (t === undefined || t < windowStart) return;
+    received++;
+    lat.push(now - t);
+  };
+  sink.on('message', onMsg);
+
+  const sendOne = (call: number): void => {
+    const seq = seqs[call]!++;
+    let p = rtp(call, seq);
+    if (protect) {
+      const r = protect[call]!.protectRtp(p);
+      if (!r.ok) throw new Error(r.reason);
+      p = Buffer.from(r.packet);
+    }
+    sentAt[call * PER_CALL + seq] = performance.now();
+    gen.send(p, target.ports[call]!, '127.0.0.1');
+    if (measuring) sent++;
+  };
+
+  // Time-based pacing: each 1 ms tick sends what the schedule owes, calls in
+  // turn, so packets are spread as real calls' would be rather than in bursts.
+  const start = performance.now();
+  let owed = 0;
+  let next = 0;
+  const timer = setInterval(() => {
+    const due = Math.floor(((performance.now() - start) / 1000) * PPS);
+    for (; owed < due; owed++) {
+      sendOne(next);
+      next = (next + 1) % CALLS;
+    }
+  }, 1);
+  await sleep(WARMUP_S * 1000);
+  const e0 = target.elu();
+  measuring = true;
+  windowStart = performance.now();
+  await sleep(SECONDS * 1000);
+  clearInterval(timer);
+  await sleep(100); // let in-flight packets land
+  measuring = false;
+  windowStart = Infinity;
+  const e1 = target.elu();
+  sink.off('message', onMsg);
+
+  const active = e1.active - e0.active;
+  const idle = e1.idle - e0.idle;
+  lat.sort((a, b) => a - b);
+  const q = (f: number): number => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(f * lat.length))]! * 1000 : NaN);
+  return {
+    name,
+    sent,
+    received,
+    busyFraction: active / (active + idle),
+    ppsPerCore: active > 0 ? received / (active / 1000) : NaN,
+    p50us: q(0.5),
+    p99us: q(0.99),
+  };
+}
+
+// ---- the relays under test --------------------------------------------------
+
+// A plain Node UDP relay: per call an "in" and an "out" socket, each packet sent
+// on unchanged. `syncLookup` answers dgram's address lookup synchronously, as
+// our relay does, so the two differ only in what our relay adds.
+const PLAIN_RELAY = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dgram = require('node:dgram');
+const { calls, sinkPort, syncLookup } = workerData;
+const opts = { type: 'udp4' };
+if (syncLookup) opts.lookup = (h, f, cb) => cb(null, h, 4);
+const sockets = [];
+const ports = [];
+let pending = calls * 2;
+for (let i = 0; i < calls; i++) {
+  const a = dgram.createSocket(opts), b = dgram.createSocket(opts);
+  sockets.push(a, b);
+  a.on('message', (m) => b.send(m, sinkPort, '127.0.0.1'));
+  const done = () => { if (--pending === 0) parentPort.postMessage(ports); };
+  a.bind(0, '127.0.0.1', () => { ports[i] = a.address().port; done(); });
+  b.bind(0, '127.0.0.1', done);
+}
+parentPort.on('message', () => { for (const s of sockets) s.close(); parentPort.close(); });
+`;
+
+async function plainRelay(sinkPort: number, syncLookup: boolean): Promise<Target> {
+  const w = new Worker(PLAIN_RELAY, { eval: true, workerData: { calls: CALLS, sinkPort, syncLookup } });
+  const ports = await new Promise<number[]>((r) => w.once('message', r));
+  return {
+    ports,
+    elu: () => w.performance.eventLoopUtilization(),
+    close: async () => {
+      w.postMessage('close');
+      await new Promise((r) => w.once('exit', r));
+    },
+  };
+}
+
+function key(): SrtpKey {
+  return { suite: SUITE, key: randomBytes(30) };
+}
+function ctx(k: SrtpKey): SrtpContext {
+  const b = Buffer.from(k.key);
+  return createSrtpContext(SUITE, b.subarray(0, 16), b.subarray(16));
+}
+
+/** Our relay with one worker; leg 0 faces the generator, leg 1 the sink. Returns the generator's contexts when leg 0 is SRTP. */
+async function ourRelay(genPort: number, sinkPort: number, srtpIn: boolean, srtpOut: boolean): Promise<{ target: Target; protect: SrtpContext[] | undefined }> {
+  const engine: RelayEngine = await createRelayEngine({ workers: 1, portMin: PORT_BASE, portMax: PORT_BASE + CALLS * 4 + 3, timeoutMs: 600_000 });
+  const ports: number[] = [];
+  const protect: SrtpContext[] = [];
+  for (let i = 0; i < CALLS; i++) {
+    const id = `bench-${i}`;
+    const r = await engine.allocate({ id, legs: [{ realm: 'external' }, { realm: 'internal' }] });
+    if (!r.ok) throw new Error(r.error.message);
+    const inKeys = { rx: key(), tx: key() };
+    const u0 = await engine.update(id, 0, { address: '127.0.0.1', rtpPort: genPort, rtcpMux: true, ...(srtpIn ? { srtp: inKeys } : {}) });
+    const u1 = await engine.update(id, 1, { address: '127.0.0.1', rtpPort: sinkPort, rtcpMux: true, ...(srtpOut ? { srtp: { rx: key(), tx: key() } } : {}) });
+    if (!u0.ok || !u1.ok) throw new Error('update failed');
+    ports.push(r.value[0].rtpPort);
+    protect.push(ctx(inKeys.rx));
+  }
+  return {
+    target: { ports, elu: () => engine.eventLoopUtilization()[0]!, close: () => engine.close() },
+    protect: srtpIn ? protect : undefined,
+  };
+}
+
+// ---- the transform alone ----------------------------------------------------
+
+function transformCost(): { protectUs: number; unprotectUs: number } {
+  const k = key();
+  const tx = ctx(k);
+  const rx = ctx(k);
+  const n = 50_000;
+  const plain = Array.from({ length: n }, (_, i) => rtp(0, i));
+  const t0 = performance.now();
+  const prot: Buffer[] = [];
+  for (const p of plain) {
+    const r = tx.protectRtp(p);
+    if (!r.ok) throw new Error(r.reason);
+    prot.push(Buffer.from(r.packet));
+  }
+  const t1 = performance.now();
+  for (const p of prot) if (!rx.unprotectRtp(p).ok) throw new Error('unprotect failed');
+  const t2 = performance.now();
+  return { protectUs: ((t1 - t0) * 1000) / n, unprotectUs: ((t2 - t1) * 1000) / n };
+}
+
+// ---- run ----------------------------------------------------------------------
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  console.log(`media relay benchmark: ${CALLS} G.711 calls one way = ${PPS} packets/s offered, ${SECONDS} s measured after ${WARMUP_S} s warm-up, loopback, relay on one worker thread`);
+  const gen = await bound();
+  const sink = await bound();
+  const genPort = (gen.address() as AddressInfo).port;
+  const sinkPort = (sink.address() as AddressInfo).port;
+  const results: Result[] = [];
+
+  // direct: no relay at all, the latency floor of this generator and sink
+  results.push(
+    await drive('direct (no relay)', gen, sink, { ports: Array(CALLS).fill(sinkPort), elu: () => ({ idle: 0, active: 0, utilization: 0 }), close: async () => {} }, undefined),
+  );
+  for (const sync of [false, true]) {
+    const t = await plainRelay(sinkPort, sync);
+    results.push(await drive(`plain Node relay${sync ? ' (sync lookup)' : ''}`, gen, sink, t, undefined));
+    await t.close();
+  }
+  const cases: [string, boolean, boolean][] = [
+    ['palisade RTP→RTP', false, false],
+    ['palisade SRTP→RTP', true, false],
+    ['palisade RTP→SRTP', false, true],
+  ];
+  for (const [name, i, o] of cases) {
+    const { target, protect } = await ourRelay(genPort, sinkPort, i, o);
+    results.push(await drive(name, gen, sink, target, protect));
+    await target.close();
+  }
+  gen.close();
+  sink.close();
+
+  const base = results.find((r) => r.name === 'plain Node relay')!;
+  const pad = (s: string | number, n: number): string => String(s).padStart(n);
+  console.log(`\n${'relay'.padEnd(32)}${pad('sent', 9)}${pad('recv', 9)}${pad('busy', 7)}${pad('pps/core', 10)}${pad('×plain', 8)}${pad('p50 µs', 9)}${pad('p99 µs', 9)}`);
+  for (const r of results) {
+    const direct = r.name.startsWith('direct');
+    console.log(
+      `${r.name.padEnd(32)}${pad(r.sent, 9)}${pad(r.received, 9)}${pad(direct ? '-' : (r.busyFraction * 100).toFixed(0) + '%', 7)}${pad(direct ? '-' : Math.round(r.ppsPerCore), 10)}${pad(direct ? '-' : (r.ppsPerCore / base.ppsPerCore).toFixed(2), 8)}${pad(r.p50us.toFixed(0), 9)}${pad(r.p99us.toFixed(0), 9)}`,
+    );
+  }
+  const t = transformCost();
+  console.log(`\nSRTP transform alone (${SUITE}, 172-byte packet): protect ${t.protectUs.toFixed(2)} µs, unprotect ${t.unprotectUs.toFixed(2)} µs`);
+  console.log('pps/core = packets received by the sink / busy time of the relay thread; latency includes loopback and this thread\'s own event loop (see "direct").');
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
