@@ -81,3 +81,25 @@ describe('RFC 4568 §9.1 a=crypto split as tag suite rest; RFC 8839 ICE presence
     expect(splitCrypto('')).toBeUndefined();
   });
 });
+
+describe('small helpers', () => {
+  it('attributes(): values of every a=<name> in a section, names case-insensitive (RFC 8866 §5.13)', async () => {
+    const { attributes, attrName, attrValue } = await import('../../../src/media/sdp/index.js');
+    const sdp = parse(BARESIP);
+    expect(attributes(sdp.media[0]!, 'RTPMAP')).toEqual(['96 opus/48000/2', '0 PCMU/8000', '8 PCMA/8000', '101 telephone-event/8000']);
+    expect(attributes(sdp.session, 'tool')).toEqual(['baresip 1.0.0']);
+    expect([attrName('a=Rtcp-Mux'), attrValue('a=rtcp-mux'), attrValue('a=fmtp:101 0-15')]).toEqual(['rtcp-mux', '', '101 0-15']);
+  });
+  it('sessionDirection, isIceAttr, isHoldAddress, addrType', async () => {
+    const { sessionDirection, isIceAttr, isHoldAddress, addrType } = await import('../../../src/media/sdp/index.js');
+    expect(sessionDirection(parse(SIPP))).toBeUndefined();
+    expect(sessionDirection(parse(SIPP.replace('t=0 0\r\n', 't=0 0\r\na=recvonly\r\n')))).toBe('recvonly');
+    expect(['candidate', 'ice-ufrag', 'ice-lite', 'end-of-candidates', 'remote-candidates', 'rtcp-mux', 'crypto'].map(isIceAttr)).toEqual([true, true, true, true, true, false, false]);
+    expect([isHoldAddress({ netType: 'IN', addrType: 'IP4', address: '0.0.0.0', suffix: '' }), isHoldAddress({ netType: 'IN', addrType: 'IP6', address: '::', suffix: '' }), isHoldAddress(undefined)]).toEqual([true, true, false]);
+    expect([addrType('192.0.2.1'), addrType('2001:db8::1')]).toEqual(['IP4', 'IP6']);
+  });
+  it('multicast c= keeps the /ttl suffix apart from the address', () => {
+    const m = mediaInfo(parse(SIPP.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 233.252.0.1/127/3')), 0)!;
+    expect(m.connection).toMatchObject({ address: '233.252.0.1', suffix: '/127/3' });
+  });
+});

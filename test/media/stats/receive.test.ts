@@ -139,3 +139,20 @@ describe('RFC 3550 A.8 interarrival jitter', () => {
     expect(() => createReceiveStats(0)).toThrow(RangeError);
   });
 });
+
+describe('expectedPackets (A.3)', () => {
+  it('is 0 until the source validates, then tracks the extended highest sequence', async () => {
+    const { expectedPackets } = await import('../../../src/media/stats/index.js');
+    const s = createReceiveStats(8000);
+    expect(expectedPackets(s)).toBe(0);
+    feed(s, [7]);
+    expect(expectedPackets(s)).toBe(0);
+    feed(s, [8, 9, 12]);
+    expect(expectedPackets(s)).toBe(5);
+  });
+  it('a million packets: counters stay exact (the hot path keeps no per-packet state beyond the ring)', () => {
+    const s = createReceiveStats(8000);
+    for (let i = 0; i < 1_000_000; i++) recordPacket(s, i & 0xffff, (i * 160) >>> 0, i * 20, 172);
+    expect(snapshot(s)).toMatchObject({ packets: 1_000_000, bytes: 172_000_000, expected: 999_999, lost: 0, jitter: 0 });
+  });
+});
