@@ -68,6 +68,11 @@ function validPort(p: number | undefined, zeroOk = false): boolean {
   return p !== undefined && Number.isInteger(p) && (p > 0 || (zeroOk && p === 0)) && p <= 65535;
 }
 
+/** An address goes into a line verbatim: it must be one token, nothing that could end or split the line. */
+function usableAddress(a: string): boolean {
+  return a.length > 0 && a.length <= 255 && /^[0-9A-Za-z.:%_-]+$/.test(a);
+}
+
 function line(type: string, text: string, eol: string): SdpLine {
   return { type, text, eol };
 }
@@ -80,6 +85,7 @@ export function rewriteSdp(sdp: Sdp, opts: RewriteOptions): RewriteResult {
   const eol = dominantEol(sdp);
   const sessionAddr = opts.address;
   const stripIce = opts.stripIce === true;
+  if (!usableAddress(sessionAddr)) return { ok: false, reason: 'bad_target', detail: 'bad session address', index: -1 };
 
   // Session level: o=, c=, ICE.
   const session: SdpLine[] = [];
@@ -116,7 +122,7 @@ export function rewriteSdp(sdp: Sdp, opts: RewriteOptions): RewriteResult {
     if (m.port !== 0 && target === undefined) {
       return { ok: false, reason: 'missing_target', detail: `no relay target for active m= ${i}`, index: i };
     }
-    if (target !== undefined && (!validPort(target.port, true) || (target.rtcpPort !== undefined && !validPort(target.rtcpPort)) || target.address.length === 0 || /\s/.test(target.address))) {
+    if (target !== undefined && (!validPort(target.port, true) || (target.rtcpPort !== undefined && !validPort(target.rtcpPort)) || !usableAddress(target.address))) {
       return { ok: false, reason: 'bad_target', detail: `m= ${i}: bad address or port`, index: i };
     }
     const addr = target?.address ?? sessionAddr;

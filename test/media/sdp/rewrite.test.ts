@@ -72,6 +72,10 @@ describe('addresses and ports (RFC 8866 §5.2, §5.7, §5.14)', () => {
     expect(r2.ok ? '' : r2.reason).toBe('bad_target');
     const r3 = rewriteSdp(parse(SIPP), { address: RELAY, leg: leg(), media: [{ address: RELAY, port: 2, rtcpPort: 70000 }] });
     expect(r3.ok ? '' : r3.reason).toBe('bad_target');
+    const r4 = rewriteSdp(parse(SIPP), { address: '1.2.3.4\r\na=evil', leg: leg(), media: [{ address: RELAY, port: 2 }] });
+    expect(r4.ok ? '' : r4.reason).toBe('bad_target');
+    const r5 = rewriteSdp(parse(SIPP), { address: RELAY, leg: leg(), media: [{ address: 'a b', port: 2 }] });
+    expect(r5.ok ? '' : r5.reason).toBe('bad_target');
   });
 });
 
