@@ -17,6 +17,7 @@ import { createPool, type Pool } from './proxy/route/pool.js';
 import { createSipResolver } from './proxy/route/resolve.js';
 import { createSealer, type SealKey } from './proxy/seal.js';
 import { answerChallenge } from './security/digest/index.js';
+import { createSecurityPipeline, type SecurityPipeline } from './security/index.js';
 import { randomBytes } from 'node:crypto';
 import { createStore } from './state/index.js';
 import type { StartableStore } from './state/types.js';
@@ -38,6 +39,7 @@ export interface Palisade {
   readonly http?: AddressInfo;
   readonly core: ProxyCore;
   readonly store: StartableStore;
+  readonly security: SecurityPipeline;
   readonly pool: Pool;
   stop(): Promise<void>;
 }
@@ -73,7 +75,15 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
   // handler to deliver: bind late through this indirection.
   let deliver: (m: import('./transport/types.js').InboundMessage) => void = () => {};
   let core: ProxyCore | undefined;
-  const transports = createTransportManager(config, { logger, metrics, baseDir, onMessage: (m) => deliver(m), onSendFailure: (dest) => core?.onSendFailure(dest) });
+  const security = createSecurityPipeline(config, { store, metrics, logger, instance: config.node.name });
+  const transports = createTransportManager(config, {
+    logger,
+    metrics,
+    baseDir,
+    onMessage: (m) => deliver(m),
+    onSendFailure: (dest) => core?.onSendFailure(dest),
+    acceptConnection: (address) => security.acceptConnection(address),
+  });
 
   let http: AddressInfo | undefined;
   const httpServer = config.http.enabled
@@ -85,6 +95,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
     await transports.start();
   } catch (err) {
     await httpServer?.stop();
+    security.close();
     await store.close();
     throw err;
   }
@@ -117,7 +128,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
       return 'header' in r ? r.header : undefined;
     },
   });
-  deliver = createInbound({ config, logger, metrics, transports, core }).handle;
+  deliver = createInbound({ config, logger, metrics, transports, core, security }).handle;
   pool.start();
   ready = true;
 
@@ -140,6 +151,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
     core,
     pool,
     store,
+    security,
     async stop() {
       ready = false;
       pool.stop();
@@ -147,6 +159,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
       if (opts.handleSignals) process.off('SIGHUP', onHup);
       await transports.stop();
       await httpServer?.stop();
+      security.close();
       await store.close();
       logger.info('palisade stopped');
     },

@@ -39,8 +39,18 @@ export interface ProxyDeps {
   now?: () => number;
 }
 
+/** What the security pipeline learned about a request it admitted. */
+export interface Admitted {
+  /** the trunk the caller belongs to; named to the softswitch in security.identityHeader */
+  readonly trunk?: string;
+  /** frees the call's admission slot; called once when the call ends or fails */
+  readonly release?: () => void;
+}
+
 export interface ProxyCore {
-  onRequest(req: SipMessage, source: Source, receivedAt: bigint): void;
+  onRequest(req: SipMessage, source: Source, receivedAt: bigint, admitted?: Admitted): void;
+  /** A retransmission of a request whose server transaction exists: answered or absorbed here. */
+  absorbRetransmission(req: SipMessage): boolean;
   onResponse(res: SipMessage, raw: Buffer, source: Source): void;
   /** The transport could not deliver to `dest` (connect failed, timed out, closed). */
   onSendFailure(dest: Destination): void;
@@ -93,6 +103,8 @@ interface Pending {
   final: boolean;
   cancelled: boolean;
   dialog: Dialog | undefined;
+  /** Frees the admission slot of an initial INVITE (security pipeline). */
+  release: (() => void) | undefined;
   /** Initial INVITE: what the dialog needs once the callee answers. */
   readonly initial: { contactFrom: string; contactTo: string; remoteTargetFrom: string; routeSetFrom: string[] } | undefined;
 }
@@ -177,7 +189,14 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
 
   // ---- requests ------------------------------------------------------------------
 
-  function onRequest(req: SipMessage, source: Source, receivedAt: bigint): void {
+  function absorbRetransmission(req: SipMessage): boolean {
+    const top = req.topVia();
+    if (!top) return false;
+    const sentBy = top.port === undefined ? top.host : `${top.host}:${top.port}`;
+    return layer.serverRetransmission(txKey(req, top.branch, sentBy, req.method), req.method);
+  }
+
+  function onRequest(req: SipMessage, source: Source, receivedAt: bigint, admitted?: Admitted): void {
     const top = req.topVia();
     if (!top) return;
     const method = req.method;
@@ -196,7 +215,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       reply(req, source, 200, 'OK', [['Allow', ALLOW], ['Accept', 'application/sdp']]);
       return;
     }
-    newRequest(req, source, skey, receivedAt, ruri);
+    newRequest(req, source, skey, receivedAt, ruri, admitted);
   }
 
   /** RFC 3261 §17.2.3: the branch when it carries the magic cookie, else the RFC 2543 fields. */
@@ -221,15 +240,27 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
   }
 
   /** Out-of-dialog request: decide where it goes, then relay. */
-  function newRequest(req: SipMessage, source: Source, skey: string, receivedAt: bigint, ruri: SipUri | undefined): void {
+  function newRequest(req: SipMessage, source: Source, skey: string, receivedAt: bigint, ruri: SipUri | undefined, admitted?: Admitted): void {
     const mf = checkHops(req, source);
-    if (mf === undefined) return;
+    if (mf === undefined) {
+      admitted?.release?.();
+      return;
+    }
     const from = source.realm;
     if (from === 'external') {
-      if (config.softswitches.targets.length === 0) return noRoute(req, source, 404, 'Not Found');
+      if (config.softswitches.targets.length === 0) {
+        admitted?.release?.();
+        return noRoute(req, source, 404, 'Not Found');
+      }
       const target = deps.pool.pick();
-      if (!target) return noRoute(req, source, 503, 'Service Unavailable');
+      if (!target) {
+        admitted?.release?.();
+        return noRoute(req, source, 503, 'Service Unavailable');
+      }
       const pending = prepare(req, source, skey, receivedAt, mf, 'internal');
+      pending.release = admitted?.release;
+      // the softswitch learns which trunk the call came from, in a header only we write
+      if (admitted?.trunk !== undefined) pending.out.setHeader(config.security.identityHeader, admitted.trunk);
       pending.target = target;
       pending.tried.add(target.id);
       void routeToTarget(pending, { host: target.host, port: target.port, transport: target.transport, secure: target.transport === 'tls' });
@@ -337,6 +368,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       cancelled: false,
       dialog,
       initial,
+      release: undefined,
     };
     if (contactTo && req.has('contact')) req.setHeader('Contact', `<${contactTo}>`);
     if (dialog) {
@@ -656,8 +688,15 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
           const outcome: Outcome = status < 300 ? 'answered' : status === 486 || status === 600 ? 'busy' : status === 487 ? 'cancelled' : status === 408 ? 'timeout' : 'failed';
           if (status >= 300) {
             if (p.initial && p.dialog?.state === 'early') dropDialog(p.dialog);
+            releaseOf(p);
             countCall(p, outcome);
-          } else countCall(p, outcome);
+          } else {
+            countCall(p, outcome);
+            // the answered call's slot now belongs to its dialog
+            if (p.dialog && p.release) p.dialog.release = p.release;
+            else releaseOf(p);
+            p.release = undefined;
+          }
         }
       }
     }
@@ -755,9 +794,18 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     syncGauges();
   }
 
+  function releaseOf(p: Pending): void {
+    const r = p.release;
+    p.release = undefined;
+    r?.();
+  }
+
   function dropDialog(d: Dialog): void {
     if (dialogs.find(d.caller.realm, d.caller.callId) !== d) return;
     dialogs.remove(d);
+    const r = d.release;
+    d.release = undefined;
+    r?.();
     if (d.call) metrics.callsActive.dec({ direction: d.direction });
     syncGauges();
   }
@@ -790,6 +838,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     p.final = true;
     if (p.method === 'INVITE') countCall(p, outcome);
     if (p.initial && p.dialog?.state === 'early') dropDialog(p.dialog);
+    releaseOf(p);
     if (!p.server) return;
     // rebuild from what the sender sent: its Vias, its Call-ID
     const lines = [`SIP/2.0 ${status} ${reason}`];
@@ -907,6 +956,9 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       sendBye(d, d.caller);
       sendBye(d, d.callee);
       if (d.call) metrics.callsActive.dec({ direction: d.direction });
+      const r = d.release;
+      d.release = undefined;
+      r?.();
     }
     syncGauges();
   }, Math.min(10_000, Math.max(250, Math.floor(config.proxy.dialogIdleMs / 4))));
@@ -926,6 +978,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
 
   return {
     onRequest,
+    absorbRetransmission,
     onResponse,
     onSendFailure,
     probe,

@@ -10,14 +10,32 @@ import type { InboundMessage, Source } from '../transport/types.js';
 import type { TransportManager } from '../transport/index.js';
 import { replyTo } from './respond.js';
 import { ALLOW, type ProxyCore } from './core.js';
+import { sanitizeIdentityHeader, type SecurityPipeline, type Verdict } from '../security/index.js';
 
 export interface InboundDeps {
   config: PalisadeConfig;
   logger: Logger;
   metrics: Metrics;
   transports: Pick<TransportManager, 'send'>;
-  core: Pick<ProxyCore, 'onRequest' | 'onResponse'>;
+  core: Pick<ProxyCore, 'onRequest' | 'onResponse' | 'absorbRetransmission'>;
+  /** The edge security pipeline, applied to everything from the external realm. */
+  security?: SecurityPipeline;
 }
+
+/** Reason phrases for the statuses the security pipeline answers with. */
+const PHRASES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  407: 'Proxy Authentication Required',
+  420: 'Bad Extension',
+  429: 'Too Many Requests',
+  480: 'Temporarily Unavailable',
+  483: 'Too Many Hops',
+  488: 'Not Acceptable Here',
+  503: 'Service Unavailable',
+};
 
 /** Methods the proxy core relays; anything else is answered 501 here. */
 const KNOWN_METHODS = new Set([
@@ -45,11 +63,19 @@ export function createInbound(deps: InboundDeps) {
 
   function handle(msg: InboundMessage): void {
     const { source } = msg;
+    const security = source.realm === 'external' ? deps.security : undefined;
+    // invariant 3: banned and over-rate sources go before the parser looks at the bytes
+    let early: Verdict | undefined;
+    if (security) {
+      early = security.prefilter(source, msg.data.length);
+      if (early.action === 'drop') return;
+    }
     const stream = source.transport !== 'udp';
     const result = parseMessage(msg.data, { stream, limits: stream ? streamLimits : udpLimits });
     if (!result.ok) {
       metrics.sipParseErrors.inc({ reason: result.reason });
       logDrop(result.reason, source.remoteAddress, { src: `${source.remoteAddress}:${source.remotePort}`, transport: source.transport, detail: result.detail }, 'malformed SIP message');
+      if (security && security.malformed(source).action === 'drop') return;
       const partial = result.partial;
       if (result.canReply && config.sip.malformed === 'reply' && partial && partial.kind === 'request' && partial.method !== 'ACK') {
         const [status, phrase] = FAILURE_STATUS[result.reason] ?? [400, `Bad Request (${result.detail})`];
@@ -64,16 +90,56 @@ export function createInbound(deps: InboundDeps) {
         deps.core.onResponse(m, msg.data, source);
         return;
       }
+      if (early?.action === 'reject') {
+        if (m.method !== 'ACK') answer(m, source, early);
+        return;
+      }
       if (!KNOWN_METHODS.has(m.method)) {
         send(m, source, 501, 'Not Implemented', [['Allow', ALLOW]]);
         return;
       }
-      deps.core.onRequest(m, source, msg.receivedAt);
+      if (!security) {
+        deps.core.onRequest(m, source, msg.receivedAt);
+        return;
+      }
+      // retransmissions are answered by their transaction before the pipeline sees them:
+      // a repeated digest nonce-count is not a replay, and must not take a second call slot
+      if (deps.core.absorbRetransmission(m)) return;
+      sanitizeIdentityHeader(m, security.identityHeader);
+      const v = security.check(m, source);
+      if (v instanceof Promise) {
+        v.then(
+          (verdict) => afterCheck(m, source, msg.receivedAt, verdict),
+          (err: unknown) => failed(m, source, err),
+        );
+      } else afterCheck(m, source, msg.receivedAt, v);
     } catch (err) {
-      // a bug must cost one message, never the process
-      metrics.proxyDrops.inc({ reason: 'internal_error' });
-      logDrop('internal_error', source.remoteAddress, { err: err instanceof Error ? err.stack : String(err), kind: m.method || m.status }, 'message handling failed');
+      failed(m, source, err);
     }
+  }
+
+  function afterCheck(m: SipMessage, source: Source, receivedAt: bigint, v: Verdict): void {
+    try {
+      if (v.action === 'drop') return;
+      if (v.action === 'reject') {
+        if (m.method !== 'ACK') answer(m, source, v);
+        return;
+      }
+      deps.core.onRequest(m, source, receivedAt, v.trunk !== undefined || v.release ? { trunk: v.trunk, release: v.release } : undefined);
+    } catch (err) {
+      v.action === 'accept' && v.release?.();
+      failed(m, source, err);
+    }
+  }
+
+  function answer(m: SipMessage, source: Source, v: Extract<Verdict, { action: 'reject' }>): void {
+    send(m, source, v.code, PHRASES[v.code] ?? 'Rejected', v.headers?.map(([n, val]) => [n, val]));
+  }
+
+  function failed(m: SipMessage, source: Source, err: unknown): void {
+    // a bug must cost one message, never the process
+    metrics.proxyDrops.inc({ reason: 'internal_error' });
+    logDrop('internal_error', source.remoteAddress, { err: err instanceof Error ? err.stack : String(err), kind: m.method || m.status }, 'message handling failed');
   }
 
   return { handle };

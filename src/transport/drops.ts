@@ -11,6 +11,7 @@ export type DropReason =
   | 'buffer_limit' // more unframed bytes than transport.maxBufferedBytes
   | 'conn_limit' // transport.maxConnections reached
   | 'per_ip_limit' // transport.maxConnectionsPerIp reached
+  | 'banned' // the security layer refused the address (a ban) at accept
   | 'idle_timeout' // no traffic for transport.idleTimeoutMs
   | 'handshake_timeout' // TLS handshake not done within transport.tls.handshakeTimeoutMs
   | 'tls_error' // failed handshake: protocol version, cipher, missing or unverified client (or, outbound, server) certificate
@@ -20,7 +21,7 @@ export type DropReason =
   | 'connect_timeout'; // an outbound connection (and TLS handshake) not established within transport.connectTimeoutMs
 
 export const DROP_REASONS: readonly DropReason[] = [
-  'too_large', 'bad_framing', 'buffer_limit', 'conn_limit', 'per_ip_limit',
+  'too_large', 'bad_framing', 'buffer_limit', 'conn_limit', 'per_ip_limit', 'banned',
   'idle_timeout', 'handshake_timeout', 'tls_error', 'backpressure', 'send_error',
   'connect_failed', 'connect_timeout',
 ];

@@ -29,7 +29,7 @@ export function limitsFromConfig(cfg: PalisadeConfig): TransportLimits {
   };
 }
 
-export type Admission = 'ok' | 'conn_limit' | 'per_ip_limit';
+export type Admission = 'ok' | 'conn_limit' | 'per_ip_limit' | 'banned';
 
 export interface ConnectionAdmission {
   /** Reserves a slot for `ip` when one is free. Every 'ok' must be paired with one release(). */
@@ -41,12 +41,17 @@ export interface ConnectionAdmission {
   total(): number;
 }
 
-export function createAdmission(limits: Pick<TransportLimits, 'maxConnections' | 'maxConnectionsPerIp'>): ConnectionAdmission {
+export function createAdmission(
+  limits: Pick<TransportLimits, 'maxConnections' | 'maxConnectionsPerIp'>,
+  /** the security layer's word on an address (a banned source's connection is closed on accept) */
+  allow?: (ip: string) => boolean,
+): ConnectionAdmission {
   let total = 0;
   // Entries are deleted at zero, so the map holds only addresses with open connections.
   const perIp = new Map<string, number>();
   return {
     admit(ip) {
+      if (allow !== undefined && !allow(ip)) return 'banned';
       if (total >= limits.maxConnections) return 'conn_limit';
       const n = perIp.get(ip) ?? 0;
       if (n >= limits.maxConnectionsPerIp) return 'per_ip_limit';

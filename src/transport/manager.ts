@@ -35,6 +35,8 @@ export interface TransportDeps {
    * that opened it, so a client transaction can fail at once instead of timing out.
    */
   onSendFailure?(dest: Destination, reason: SendFailureReason, detail: string): void;
+  /** Asked on every accepted TCP/TLS connection before anything else: false closes it (counted as 'banned'). */
+  acceptConnection?(remoteAddress: string): boolean;
 }
 
 export interface TransportManager {
@@ -64,7 +66,7 @@ const REALMS: readonly RealmName[] = ['external', 'internal'];
 export function createTransportManager(cfg: PalisadeConfig, deps: TransportDeps): TransportManager {
   const logger = deps.logger.child({ component: 'transport' });
   const limits = limitsFromConfig(cfg);
-  const admission = createAdmission(limits);
+  const admission = createAdmission(limits, deps.acceptConnection ? (ip) => deps.acceptConnection!(ip) : undefined);
   const reportDrop = createDropReporter(logger, deps.metrics, cfg.log.dropSampleIntervalMs);
   const connections = new Map<number, StreamConnection>();
   const byId = new Map<string, Listener>();

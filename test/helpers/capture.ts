@@ -65,6 +65,9 @@ export function proxyConfig(o: FixtureOptions): PalisadeConfig {
     trunks: [
       {
         id: 'carrier',
+        // calls from the carrier's address are this trunk's (IP authentication, issue 4);
+        // stunnel, in front of SIPp for TLS, connects from 127.0.0.1
+        sources: [{ cidr: `${TRUNK_IP}/32` }, { cidr: '127.0.0.1/32', transport: 'tls' }],
         target: `sip:${TRUNK_IP}:${o.trunkPort ?? 5060}`,
         prefixes: ['+1'],
         credentials: o.credentials ?? { username: 'palisade', password: 'trunk-secret' },

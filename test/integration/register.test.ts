@@ -18,6 +18,9 @@ beforeAll(async () => {
   phone = await udpPeer('127.0.0.3');
   softswitch = await udpPeer('127.0.0.4');
   const config = configSchema.parse({
+    // the test peers are a trunk identified by source address (the security pipeline
+    // challenges everyone else)
+    trunks: [{ id: 'lab', sources: [{ cidr: '127.0.0.0/8' }, { cidr: '::1/128' }] }],
     log: { level: 'silent' },
     http: { enabled: false },
     realms: {

@@ -28,6 +28,9 @@ const statusLine = (b: Buffer | string) => b.toString().split('\r\n', 1)[0];
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-step1-'));
   const config = configSchema.parse({
+    // the test peers are a trunk identified by source address (the security pipeline
+    // challenges everyone else)
+    trunks: [{ id: 'lab', sources: [{ cidr: '127.0.0.0/8' }, { cidr: '::1/128' }] }],
     log: { level: 'silent' },
     http: { port: 0 },
     transport: { tls: { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key'), caFile: join(dir, 'ca.crt'), watch: false } },
