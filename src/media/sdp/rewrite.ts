@@ -86,6 +86,9 @@ export function rewriteSdp(sdp: Sdp, opts: RewriteOptions): RewriteResult {
   const sessionAddr = opts.address;
   const stripIce = opts.stripIce === true;
   if (!usableAddress(sessionAddr)) return { ok: false, reason: 'bad_target', detail: 'bad session address', index: -1 };
+  if (!/^\d{1,20}$/.test(opts.leg.sessionId) || !/^[!-~]{1,64}$/.test(opts.leg.username)) {
+    return { ok: false, reason: 'bad_target', detail: 'bad o= username or session id', index: -1 };
+  }
 
   // Session level: o=, c=, ICE.
   const session: SdpLine[] = [];
@@ -122,7 +125,7 @@ export function rewriteSdp(sdp: Sdp, opts: RewriteOptions): RewriteResult {
     if (m.port !== 0 && target === undefined) {
       return { ok: false, reason: 'missing_target', detail: `no relay target for active m= ${i}`, index: i };
     }
-    if (target !== undefined && (!validPort(target.port, true) || (target.rtcpPort !== undefined && !validPort(target.rtcpPort)) || !usableAddress(target.address))) {
+    if (target !== undefined && (!validPort(target.port, true) || (target.rtcpPort !== undefined && !validPort(target.rtcpPort)) || !usableAddress(target.address) || target.crypto?.some((c) => !/^[ -~]+$/.test(c)) === true)) {
       return { ok: false, reason: 'bad_target', detail: `m= ${i}: bad address or port`, index: i };
     }
     const addr = target?.address ?? sessionAddr;

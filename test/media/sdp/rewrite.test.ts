@@ -76,6 +76,10 @@ describe('addresses and ports (RFC 8866 §5.2, §5.7, §5.14)', () => {
     expect(r4.ok ? '' : r4.reason).toBe('bad_target');
     const r5 = rewriteSdp(parse(SIPP), { address: RELAY, leg: leg(), media: [{ address: 'a b', port: 2 }] });
     expect(r5.ok ? '' : r5.reason).toBe('bad_target');
+    const r6 = rewriteSdp(parse(SIPP), { address: RELAY, leg: leg(), media: [{ address: RELAY, port: 2, crypto: ['1 X inline:a\r\nc=IN IP4 6.6.6.6'] }] });
+    expect(r6.ok ? '' : r6.reason).toBe('bad_target');
+    const r7 = rewriteSdp(parse(SIPP), { address: RELAY, leg: newLegOrigin({ sessionId: 'x y' }), media: [{ address: RELAY, port: 2 }] });
+    expect(r7.ok ? '' : r7.reason).toBe('bad_target');
   });
 });
 
