@@ -66,14 +66,14 @@ export function createPortSlice(firstPort: number, pairs: number): PortSlice {
 // lookup defers every send to the next tick through dns.lookup; answering
 // synchronously saves that per packet and makes the send happen before the
 // packet path returns, which is what lets it reuse buffers.
+// A socket's family is fixed, so the answer needs no parsing of the address.
 type LookupCallback = (err: Error | null, address: string, family: number) => void;
-function literalLookup(host: string, family: unknown, cb: LookupCallback): void {
-  cb(null, host, isIPv6(host) ? 6 : 4);
-}
+const lookup4 = (host: string, _f: unknown, cb: LookupCallback): void => cb(null, host, 4);
+const lookup6 = (host: string, _f: unknown, cb: LookupCallback): void => cb(null, host, 6);
 
 function bind(type: SocketType, address: string, port: number): Promise<Socket | undefined> {
   return new Promise((resolve) => {
-    const s = createSocket({ type, lookup: literalLookup });
+    const s = createSocket({ type, lookup: type === 'udp6' ? lookup6 : lookup4 });
     const onError = (): void => {
       s.close();
       resolve(undefined);
