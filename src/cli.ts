@@ -30,6 +30,11 @@ Commands:
   gen-certs [--host NAME]... [--ip ADDR]... [--out DIR] [--days N] [--force]
                                  write a self-signed CA and server certificate (ca.crt, ca.key, server.crt, server.key)
   config-docs                    print the configuration reference (Markdown) generated from the schema
+  bans list [--config FILE]      list the bans of a running instance (through its admin HTTP endpoint)
+  bans add ADDR [--reason R] [--ttl SECONDS] [--config FILE]
+                                 ban an address (IPv4 or IPv6) on the running instance, and on the fleet with Redis
+  bans remove ADDR [--config FILE]
+                                 lift a ban
 
 Options:
   -h, --help                     show this help (also after a command)
@@ -68,6 +73,8 @@ export async function runCli(argv: string[], ioIn: Partial<CliIo> = {}): Promise
         return checkConfig(rest, io);
       case 'gen-certs':
         return await genCerts(rest, io);
+      case 'bans':
+        return await bans(rest, io);
       case 'config-docs':
         parse(rest, {});
         io.stdout(renderConfigDocs());
@@ -149,6 +156,53 @@ async function genCerts(args: string[], io: CliIo): Promise<number> {
   const files = await generateCertificates({ hosts, ips, dir, ...(days !== undefined ? { days } : {}) });
   io.stdout(`wrote ${files.caCert}\nwrote ${files.caKey}\nwrote ${files.cert}\nwrote ${files.key}\n`);
   io.stdout(`server certificate for: ${[...hosts.map((h) => `DNS:${h}`), ...ips.map((i) => `IP:${i}`)].join(', ')}\n`);
+  return 0;
+}
+
+/**
+ * Bans live in the running process (and, with Redis, in the fleet), so the CLI talks to
+ * the instance's admin endpoint on its HTTP server, found from the same config.
+ */
+async function bans(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'list' && sub !== 'add' && sub !== 'remove') throw new UsageError('bans needs list, add or remove');
+  const { values, positionals } = parse(rest, { config: { type: 'string', short: 'c' }, reason: { type: 'string' }, ttl: { type: 'string' } }, sub === 'list' ? 0 : 1);
+  const result = loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), env: io.env });
+  if (!result.ok) {
+    printErrors(result, result.file ?? 'config', io);
+    return 2;
+  }
+  const { http } = result.config;
+  if (!http.enabled) {
+    io.stderr('palisade bans: http.enabled is false in this config, so the instance has no admin endpoint\n');
+    return 1;
+  }
+  const host = http.address === '0.0.0.0' ? '127.0.0.1' : http.address === '::' ? '::1' : http.address;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}/admin/bans`;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (http.adminToken !== undefined) headers.authorization = `Bearer ${http.adminToken}`;
+  let res: Response;
+  try {
+    if (sub === 'list') res = await fetch(base, { headers });
+    else if (sub === 'add') {
+      const ttl = values.ttl !== undefined ? Number(values.ttl) : undefined;
+      if (ttl !== undefined && !(ttl > 0)) throw new UsageError('--ttl takes a number of seconds');
+      res = await fetch(base, { method: 'POST', headers, body: JSON.stringify({ address: positionals[0], reason: values.reason, ttlSeconds: ttl }) });
+    } else res = await fetch(`${base}/${encodeURIComponent(positionals[0] ?? '')}`, { method: 'DELETE', headers });
+  } catch (err) {
+    io.stderr(`palisade bans: cannot reach ${base}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const body = (await res.json().catch(() => ({}))) as { bans?: Array<{ address: string; reason: string; until: number; origin: string }>; error?: string; lifted?: boolean };
+  if (!res.ok) {
+    io.stderr(`palisade bans: ${res.status} ${body.error ?? (body.lifted === false ? 'no such ban' : '')}\n`);
+    return 1;
+  }
+  if (sub === 'list') {
+    const list = body.bans ?? [];
+    for (const b of list) io.stdout(`${b.address}\t${b.reason}\tuntil ${new Date(b.until).toISOString()}\t${b.origin}\n`);
+    if (list.length === 0) io.stdout('no bans\n');
+  } else io.stdout(sub === 'add' ? `banned ${positionals[0]}\n` : `lifted ${positionals[0]}\n`);
   return 0;
 }
 

@@ -87,7 +87,15 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
 
   let http: AddressInfo | undefined;
   const httpServer = config.http.enabled
-    ? createHttpServer({ address: config.http.address, port: config.http.port, registry: metrics.registry, logger, isReady: () => ready })
+    ? createHttpServer({
+        address: config.http.address,
+        port: config.http.port,
+        registry: metrics.registry,
+        logger,
+        isReady: () => ready,
+        admin: { listBans: () => security.listBans(), ban: (a, r, t) => security.ban(a, r ?? 'manual', t), unban: (a) => security.unban(a) },
+        adminToken: config.http.adminToken,
+      })
     : undefined;
   if (httpServer) http = await httpServer.start();
 

@@ -240,6 +240,11 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(true).describe('serve /metrics, /health and /ready'),
       address: ipOrHost.default('127.0.0.1').describe('address of the /metrics, /health and /ready server'),
       port: port.default(9090).describe('port of the /metrics, /health and /ready server'),
+      adminToken: z
+        .string()
+        .min(16)
+        .optional()
+        .describe('bearer token required by the /admin/ endpoints (bans); without one they answer only requests from loopback addresses (never logged)'),
     })
     .prefault({}),
   sip: z
