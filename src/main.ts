@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { PalisadeConfig } from './config/schema.js';
+import { loadConfig } from './config/index.js';
 import { ensureCertificates } from './transport/certs.js';
 import { createTransportManager, type TransportManager } from './transport/index.js';
 import { createHttpServer } from './observability/http.js';
@@ -141,8 +142,18 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
   ready = true;
 
   const onHup = () => {
-    logger.info('SIGHUP: reloading TLS certificates');
+    logger.info('SIGHUP: reloading TLS certificates and the security configuration');
     void transports.reloadTls();
+    if (opts.configFile === undefined) return;
+    // trunks (sources, credentials, limits, destination rules) and security settings
+    // apply at once; listeners, routing targets and state backends need a restart
+    const next = loadConfig({ file: opts.configFile });
+    if (!next.ok) {
+      logger.error({ errors: next.errors.map((e) => `${e.path}: ${e.message}`) }, 'SIGHUP: config invalid, keeping the running one');
+      return;
+    }
+    security.reload(next.config);
+    logger.info({ trunks: next.config.trunks.length }, 'SIGHUP: security configuration reloaded');
   };
   if (opts.handleSignals) process.on('SIGHUP', onHup);
 
