@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findKamailio, kamailioVersion, startKamailio } from './cps/kamailio.js';
 import { startPalisade } from './cps/palisade.js';
-import { hasCommand, installExitHandlers, killAllOwned, sleep } from './cps/proc.js';
+import { hasCommand, installExitHandlers, killAllOwned, sleep, udpRcvbufErrors } from './cps/proc.js';
 import { runUacStep, startUas, type UacResult } from './cps/sipp.js';
 
 const EXTERNAL_IP = '127.0.0.1';
@@ -46,6 +46,8 @@ interface StepRecord extends UacResult {
   /** calls per proxy CPU-second (= rate / cores) */
   callsPerCore: number;
   uasCpuS: number;
+  /** host-wide UDP datagrams dropped for a full receive buffer during the step */
+  udpRcvbufDrops: number;
 }
 
 interface SystemSummary {
@@ -67,7 +69,7 @@ function usage(): string {
   --quick              5 s steps (default: 20 s, as issue 3 asks)
   --duration S         seconds each rate is held
   --rates LIST         the ramp (default 200,400,800,1200,1600,2000, then +400 up to --max-rate)
-  --max-rate N         highest rate tried (default 4000)
+  --max-rate N         highest rate tried (default 6000)
   --max-time S         stop the whole run after this many seconds (default 1800)
   --systems LIST       which to measure (default all three; kamailio is skipped when not installed)
   --kamailio-children N  Kamailio UDP worker processes (default 2)
@@ -101,7 +103,7 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       duration: { type: 'string' },
       rates: { type: 'string' },
-      'max-rate': { type: 'string', default: '4000' },
+      'max-rate': { type: 'string', default: '6000' },
       'max-time': { type: 'string', default: '1800' },
       systems: { type: 'string', default: 'direct,palisade,kamailio' },
       'kamailio-children': { type: 'string', default: '2' },
@@ -199,7 +201,9 @@ async function main(): Promise<number> {
           }
           const cpu0 = proxyCpu();
           const uas0 = uas.cpu();
+          const drops0 = udpRcvbufErrors();
           const r = await runUacStep({ rate, durationS, target, localIp: UAC_IP, graceS: 12 });
+          const udpRcvbufDrops = udpRcvbufErrors() - drops0;
           const proxyCpuS = Math.max(0, proxyCpu() - cpu0);
           const uasCpuS = Math.max(0, uas.cpu() - uas0);
           const bad = r.failed + r.unfinished;
@@ -217,6 +221,7 @@ async function main(): Promise<number> {
             proxyCores,
             callsPerCore: proxyCpuS > 0 ? r.calls / proxyCpuS : NaN,
             uasCpuS,
+            udpRcvbufDrops,
           };
           if (reason !== undefined) step.reason = reason;
           if (reason !== undefined && system === 'palisade') step.errors = `${step.errors ?? ''}\n${diag()}`.trim();
@@ -224,10 +229,12 @@ async function main(): Promise<number> {
           log(
             `  ${system.padEnd(8)} ${String(rate).padStart(5)}/s: ${reason === undefined ? 'ok  ' : 'FAIL'} ` +
               `${r.successful}/${r.calls} ok, ${bad} failed, placed ${r.achievedRate.toFixed(0)}/s, ` +
-              `${system === 'direct' ? '' : `proxy ${proxyCores.toFixed(2)} cores, `}INVITE→200 p50 ${fmt(r.rttP50)} p99 ${fmt(r.rttP99)} ms` +
+              `${system === 'direct' ? '' : `proxy ${proxyCores.toFixed(2)} cores, `}INVITE→200 p50 ${fmt(r.rttP50)} p99 ${fmt(r.rttP99)} ms, ` +
+              `${r.retransmissions} retrans, ${udpRcvbufDrops} UDP drops` +
               `${reason ? ` (${reason}${Object.keys(r.failureCauses).length ? `; ${JSON.stringify(r.failureCauses)}` : ''})` : ''}`,
           );
           if (reason !== undefined) {
+            if (r.screen) log(r.screen.replace(/^/gm, '      '));
             failedStep = true;
             break;
           }

@@ -190,3 +190,16 @@ export function hasCommand(cmd: string): boolean {
     return false;
   }
 }
+
+/** Host-wide UDP receive-buffer drops so far (/proc/net/snmp Udp RcvbufErrors). */
+export function udpRcvbufErrors(): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const head = lines[0]?.split(/\s+/) ?? [];
+    const vals = lines[1]?.split(/\s+/) ?? [];
+    const i = head.indexOf('RcvbufErrors');
+    return i > 0 ? Number(vals[i] ?? 0) : 0;
+  } catch {
+    return 0;
+  }
+}

@@ -84,6 +84,8 @@ export interface UacResult {
   exitCode: number | null;
   /** tail of SIPp's error output, when the step failed */
   errors?: string;
+  /** SIPp's final message table (messages, retransmissions, timeouts per step of the scenario), when the step failed */
+  screen?: string;
 }
 
 /** Runs one step: rate × duration calls of `-d 1000`, then waits for them to end. */
@@ -156,7 +158,10 @@ export async function runUacStep(s: UacStep, hooks: { onStart?: () => void } = {
     uacCpuS: cpu,
     exitCode,
   };
-  if (failed + unfinished > 0 || exitCode !== 0) result.errors = (stderr + readErrors(dir)).slice(-2000);
+  if (failed + unfinished > 0 || exitCode !== 0) {
+    result.errors = (stderr + readErrors(dir)).slice(-2000);
+    result.screen = readScreenTable(dir);
+  }
   rmSync(dir, { recursive: true, force: true });
   return result;
 }
@@ -218,5 +223,24 @@ function readErrors(dir: string): string {
     return f ? readFileSync(join(dir, f), 'utf8').slice(-1500) : '';
   } catch {
     return '';
+  }
+}
+
+function readScreenTable(dir: string): string | undefined {
+  try {
+    const f = readdirSync(dir).find((n) => n.endsWith('_screen.log'));
+    if (!f) return undefined;
+    const lines = readFileSync(join(dir, f), 'utf8').split('\n');
+    const start = lines.findIndex((l) => l.includes('Messages  Retrans'));
+    if (start < 0) return undefined;
+    const out: string[] = [];
+    for (let i = start; i < lines.length && out.length < 14; i++) {
+      const l = lines[i] ?? '';
+      if (l.startsWith('---')) break;
+      if (l.trim()) out.push(l.trimEnd());
+    }
+    return out.join('\n');
+  } catch {
+    return undefined;
   }
 }
