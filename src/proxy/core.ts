@@ -22,6 +22,7 @@ import type { SipResolver } from './route/resolve.js';
 import type { Hop, UriTarget } from './route/types.js';
 import { createTrunkTable, type Trunk } from './route/trunks.js';
 import type { Sealer } from './seal.js';
+import { carriesBody, type MediaHooks } from './media-hooks.js';
 import { clientKey, createTransactionLayer, hasMagicCookie, legacyServerKey, serverKey, type ClientTransaction, type SendTarget, type ServerTransaction } from './transaction/index.js';
 
 export interface ProxyDeps {
@@ -37,6 +38,8 @@ export interface ProxyDeps {
   /** Answers a carrier's challenge with a trunk's credentials; undefined when it cannot. */
   answerChallenge?: (challenges: string[], req: { method: string; uri: string; body: Buffer }, cred: { username: string; password?: string; realm?: string }) => string | undefined;
   now?: () => number;
+  /** Anchors media on the relay by rewriting SDP; absent, bodies cross unchanged. */
+  media?: MediaHooks;
 }
 
 /** What the security pipeline learned about a request it admitted. */
@@ -92,6 +95,8 @@ interface Pending {
   target: PoolTarget | undefined;
   hops: Hop[];
   trunk: Trunk | undefined;
+  /** The external trunk the security pipeline identified (origination). */
+  admittedTrunk: string | undefined;
   authTried: boolean;
   /** Added to CSeq numbers on the way out (authentication retries). */
   cseqDelta: number;
@@ -103,6 +108,10 @@ interface Pending {
   final: boolean;
   cancelled: boolean;
   dialog: Dialog | undefined;
+  /** The call's media session key (INVITE dialogs). */
+  readonly mediaKey: string | undefined;
+  /** Responses waiting for their SDP to be rewritten go out in order through this chain. */
+  queue: Promise<void> | undefined;
   /** Frees the admission slot of an initial INVITE (security pipeline). */
   release: (() => void) | undefined;
   /** Initial INVITE: what the dialog needs once the callee answers. */
@@ -263,7 +272,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       if (admitted?.trunk !== undefined) pending.out.setHeader(config.security.identityHeader, admitted.trunk);
       pending.target = target;
       pending.tried.add(target.id);
-      void routeToTarget(pending, { host: target.host, port: target.port, transport: target.transport, secure: target.transport === 'tls' });
+      pending.admittedTrunk = admitted?.trunk;
+      forward(pending, () => void routeToTarget(pending, { host: target.host, port: target.port, transport: target.transport, secure: target.transport === 'tls' }));
       return;
     }
     // from the softswitch: to a registered contact (a sealed flow), or out of a trunk
@@ -273,7 +283,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       if (!listener) return noRoute(req, source, 480, 'Temporarily Unavailable');
       const pending = prepare(req, source, skey, receivedAt, mf, 'external');
       pending.out.setRequestUri(flowToken.u);
-      sendVia(pending, listener, flowTo(listener, flowToken.a, flowToken.p, flowToken.c));
+      forward(pending, () => sendVia(pending, listener, flowTo(listener, flowToken.a, flowToken.p, flowToken.c)));
       return;
     }
     const headerValue = req.header(trunkHeader);
@@ -286,7 +296,30 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const t = trunk.target;
     const userPart = ruri?.user !== undefined ? `${ruri.user}@` : '';
     pending.out.setRequestUri(`${t.secure ? 'sips' : 'sip'}:${userPart}${t.port === undefined ? hostPort(t.host, 0).replace(/:0$/, '') : hostPort(t.host, t.port)}`);
-    void routeToTarget(pending, trunkTargets.get(trunk.id) ?? t);
+    forward(pending, () => void routeToTarget(pending, trunkTargets.get(trunk.id) ?? t));
+  }
+
+  /**
+   * Runs `go` once the outgoing request's SDP is anchored on the relay (or at once when
+   * there is none); a media refusal answers the sender instead.
+   */
+  function forward(p: Pending, go: () => void): void {
+    const media = deps.media;
+    if (!media || p.mediaKey === undefined || !carriesBody(p.out)) return go();
+    const v = media.process({ key: p.mediaKey, from: p.fromRealm, to: p.toRealm, msg: p.out, method: p.method, status: 0, trunk: p.trunk?.id ?? p.dialog?.trunk ?? p.admittedTrunk });
+    const settle = (r: { ok: true } | { ok: false; status: number; reason: string }) => {
+      if (p.cancelled && !p.client) return;
+      if (r.ok) return go();
+      logger.info({ status: r.status, reason: r.reason, method: p.method }, 'media refused the offer');
+      if (p.method === 'ACK') return;
+      failRelay(p, r.status, r.status === 488 ? 'Not Acceptable Here' : r.status === 503 ? 'Service Unavailable' : 'Server Internal Error', 'failed');
+    };
+    if (v instanceof Promise) {
+      v.then(settle, (err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.stack : String(err) }, 'media processing failed');
+        settle({ ok: false, status: 500, reason: 'media_error' });
+      });
+    } else settle(v);
   }
 
   function noRoute(req: SipMessage, source: Source, status: number, reason: string): void {
@@ -359,6 +392,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       target: undefined,
       hops: [],
       trunk: undefined,
+      admittedTrunk: undefined,
       authTried: false,
       cseqDelta: dialog ? legOf(dialog, source.realm).to.cseqOffset : 0,
       provisional: false,
@@ -369,6 +403,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       dialog,
       initial,
       release: undefined,
+      mediaKey: dialog ? dialog.mediaKey : method === 'INVITE' && deps.media ? `m${newToken()}` : undefined,
+      queue: undefined,
     };
     if (contactTo && req.has('contact')) req.setHeader('Contact', `<${contactTo}>`);
     if (dialog) {
@@ -552,7 +588,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     if (seq > to.cseqToLeg) to.cseqToLeg = seq;
     const listener = ep.byId(to.flow.listenerId);
     if (!listener) return failRelay(p, 503, 'Service Unavailable', 'failed');
-    sendVia(p, listener, to.flow);
+    forward(p, () => sendVia(p, listener, to.flow));
     if (req.method === 'ACK') return;
     if (req.method === 'BYE') endDialog(d, 'answered');
   }
@@ -704,6 +740,38 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
 
   /** Rewrites a response for the side that sent the request and sends it there. */
   function toSender(p: Pending, res: SipMessage): void {
+    const media = deps.media;
+    if (media && p.mediaKey !== undefined && (p.queue !== undefined || carriesBody(res))) {
+      // responses of one transaction leave in order, each after its SDP is anchored
+      const key = p.mediaKey;
+      p.queue = (p.queue ?? Promise.resolve()).then(async () => {
+        if (carriesBody(res)) {
+          const v = await media.process({ key, from: p.toRealm, to: p.fromRealm, msg: res, method: p.method, status: res.status, trunk: p.trunk?.id ?? p.dialog?.trunk ?? p.admittedTrunk });
+          if (!v.ok) return refuseAnswer(p, res, v.status);
+        }
+        rewriteAndSend(p, res);
+      }).catch((err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.stack : String(err) }, 'media processing of a response failed');
+      });
+      return;
+    }
+    rewriteAndSend(p, res);
+  }
+
+  /** The callee's answer does not meet media policy: the caller gets an error, a 2xx callee a BYE. */
+  function refuseAnswer(p: Pending, res: SipMessage, status: number): void {
+    logger.info({ status: res.status, method: p.method }, 'media refused the answer');
+    if (p.server && res.status < 300) {
+      const d = p.dialog;
+      if (d && res.status >= 200 && p.initial) {
+        sendBye(d, d.callee);
+        dropDialog(d);
+      }
+      finishServer(p, status, status === 488 ? 'Not Acceptable Here' : 'Server Internal Error', 'failed');
+    }
+  }
+
+  function rewriteAndSend(p: Pending, res: SipMessage): void {
     res.removeHeader('via');
     for (let i = p.origVias.length - 1; i >= 0; i--) res.prependHeader('Via', p.origVias[i]!);
     res.removeHeader('record-route');
@@ -786,6 +854,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       lastActivity: now(),
       sessionExpiresMs: sessionExpires(res),
       call: p.method === 'INVITE',
+      mediaKey: p.mediaKey,
     };
     if (!d.call) d.state = 'confirmed';
     p.dialog = d;
@@ -798,6 +867,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const r = p.release;
     p.release = undefined;
     r?.();
+    // a failed initial INVITE takes its media with it (an answered one hands it to the dialog)
+    if (p.initial && p.mediaKey !== undefined && !(p.dialog && p.dialog.state === 'confirmed')) deps.media?.end(p.mediaKey);
   }
 
   function dropDialog(d: Dialog): void {
@@ -806,6 +877,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const r = d.release;
     d.release = undefined;
     r?.();
+    if (d.mediaKey !== undefined) deps.media?.end(d.mediaKey);
     if (d.call) metrics.callsActive.dec({ direction: d.direction });
     syncGauges();
   }
@@ -950,6 +1022,17 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     layer.createClient({ key, method: 'BYE', request: Buffer.from(lines.join('\r\n'), 'latin1'), target: sendTargetFor(leg.flow), onResponse: () => {}, onTimeout: () => {} });
   }
 
+  deps.media?.onEnd((key, reason) => {
+    for (const d of dialogs.all()) {
+      if (d.mediaKey !== key) continue;
+      logger.info({ dialog: d.id, reason }, 'media ended: BYE both ways');
+      sendBye(d, d.caller);
+      sendBye(d, d.callee);
+      dropDialog(d);
+      return;
+    }
+  });
+
   const sweepTimer = setInterval(() => {
     for (const d of dialogs.sweep(now())) {
       logger.info({ dialog: d.id, direction: d.direction }, 'dialog idle past its limit: BYE both ways');
@@ -959,6 +1042,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       const r = d.release;
       d.release = undefined;
       r?.();
+      if (d.mediaKey !== undefined) deps.media?.end(d.mediaKey);
     }
     syncGauges();
   }, Math.min(10_000, Math.max(250, Math.floor(config.proxy.dialogIdleMs / 4))));

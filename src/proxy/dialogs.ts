@@ -44,6 +44,8 @@ export interface Dialog {
   lastActivity: number;
   /** An INVITE dialog (a call), as opposed to a subscription. */
   readonly call: boolean;
+  /** The call's media session (relay), when media is anchored. */
+  readonly mediaKey?: string;
   /** Frees the call's admission slot (security pipeline) when the dialog goes. */
   release?: () => void;
   /** Session-Expires in ms when negotiated (RFC 4028), refreshes the idle limit. */
