@@ -56,7 +56,11 @@ export function isListHeader(canonical: string): boolean {
  * "first line of X" in an array slot instead of searching by name.
  */
 export const H_VIA = 1, H_FROM = 2, H_TO = 3, H_CALL_ID = 4, H_CSEQ = 5, H_MAX_FORWARDS = 6, H_CONTENT_LENGTH = 7;
+/** Ids below KNOWN_IDS are once-only (besides Via) or parser-read; the ones from here on only index first lines. */
 export const KNOWN_IDS = 8;
+export const H_CONTACT = 8, H_ROUTE = 9, H_RECORD_ROUTE = 10, H_AUTHORIZATION = 11;
+/** Slots in a message's first-line index. */
+export const INDEXED_IDS = 12;
 
 // Every spelling (lowercase) we know → [canonical, id]. Canonical strings are
 // the literals below, so names from the parse and from lookups are the very
@@ -69,12 +73,12 @@ const KNOWN: Array<[string, string, number]> = [
   ['cseq', 'cseq', H_CSEQ],
   ['max-forwards', 'max-forwards', H_MAX_FORWARDS],
   ['content-length', 'content-length', H_CONTENT_LENGTH], ['l', 'content-length', H_CONTENT_LENGTH],
-  ['contact', 'contact', 0], ['m', 'contact', 0],
-  ['route', 'route', 0], ['record-route', 'record-route', 0],
+  ['contact', 'contact', H_CONTACT], ['m', 'contact', H_CONTACT],
+  ['route', 'route', H_ROUTE], ['record-route', 'record-route', H_RECORD_ROUTE],
   ['content-type', 'content-type', 0], ['c', 'content-type', 0],
   ['supported', 'supported', 0], ['k', 'supported', 0],
   ['allow', 'allow', 0], ['user-agent', 'user-agent', 0], ['server', 'server', 0],
-  ['expires', 'expires', 0], ['authorization', 'authorization', 0],
+  ['expires', 'expires', 0], ['authorization', 'authorization', H_AUTHORIZATION],
   ['proxy-authorization', 'proxy-authorization', 0], ['www-authenticate', 'www-authenticate', 0],
   ['proxy-authenticate', 'proxy-authenticate', 0], ['require', 'require', 0],
   ['proxy-require', 'proxy-require', 0], ['subject', 'subject', 0],
@@ -101,6 +105,29 @@ for (const [spelled, canon, id] of KNOWN) {
   const list = KNOWN_BY_HASH.get(h) ?? [];
   list.push({ spelled, canon, id });
   KNOWN_BY_HASH.set(h, list);
+}
+
+/**
+ * The same names as an open-addressing table the scan probes with the hash it
+ * computes anyway: slot = (h ^ h >>> 9) & NAME_MASK, linear probing, each slot
+ * holding 1 + an index into NAME_SPELLED / NAME_CANON / NAME_ID (0 = empty).
+ * No Map, no string made for a known name.
+ */
+export const NAME_MASK = 255;
+export const NAME_SLOTS = new Int32Array(NAME_MASK + 1);
+export const NAME_SPELLED: string[] = [];
+export const NAME_CANON: string[] = [];
+export const NAME_ID: number[] = [];
+export const NAME_HASH: number[] = [];
+for (const [spelled, canon, id] of KNOWN) {
+  const h = nameHash(spelled);
+  let slot = (h ^ (h >>> 9)) & NAME_MASK;
+  while (NAME_SLOTS[slot] !== 0) slot = (slot + 1) & NAME_MASK;
+  NAME_SLOTS[slot] = NAME_SPELLED.length + 1;
+  NAME_SPELLED.push(spelled);
+  NAME_CANON.push(canon);
+  NAME_ID.push(id);
+  NAME_HASH.push(h);
 }
 
 // Spellings seen so far → canonical lowercase long name. Bounded so a peer
@@ -206,6 +233,29 @@ export function splitList(v: string, out: string[] = []): string[] {
   }
   pushTrimmed(v, start, n, out);
   return out;
+}
+
+/**
+ * End of the list element starting at v[i] within v[i, n): the index of the
+ * comma splitList would cut at, or n. Same quote and < > rules as splitList.
+ */
+export function listElementEnd(v: string, i: number, n: number): number {
+  let inAngle = false;
+  for (; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0x22 && !inAngle) {
+      let j = i + 1;
+      for (; j < n; j++) {
+        const d = v.charCodeAt(j);
+        if (d === 0x5c) j++;
+        else if (d === 0x22) break;
+      }
+      i = j;
+    } else if (c === 0x3c) inAngle = true;
+    else if (c === 0x3e) inAngle = false;
+    else if (c === 0x2c && !inAngle) return i;
+  }
+  return n;
 }
 
 function pushTrimmed(v: string, a: number, b: number, out: string[]): void {

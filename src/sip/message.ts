@@ -1,8 +1,8 @@
 // The lazy message view: the parse recorded where things are; values are
 // decoded when asked for, and edits are recorded and applied by serialize().
 
-import { canonicalName, isListHeader, splitList, trimWs, unfold } from './headers.js';
-import { parseNameAddr, type NameAddr } from './nameaddr.js';
+import { H_CALL_ID, H_CONTACT, H_FROM, H_RECORD_ROUTE, H_ROUTE, H_TO, canonicalName, isListHeader, listElementEnd, splitList, trimWs, unfold } from './headers.js';
+import { parseNameAddr, parseNameAddrRange, type NameAddr } from './nameaddr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseVia, type Via } from './via.js';
 import { parseCSeq, type CSeq } from './cseq.js';
@@ -92,10 +92,11 @@ export class MessageView implements SipMessage {
 
   /** Parsed header lines: canonical names, and [lineStart, valueStart, lineEnd, flags] per line (flags: 1 folded, 2 non-ASCII) in `head`. */
   readonly names: string[] = [];
-  readonly offs: number[] = [];
+  // Presized: 16 lines fit without the array growing (a push-grown array reallocates several times).
+  readonly offs: number[] = new Array<number>(64);
   /** First parsed line of each header the parser knows by id (headers.ts H_*), -1 when absent. */
   // A literal, not an Int32Array: typed-array allocation costs more than the whole scan of a small message.
-  readonly idx: number[] = [-1, -1, -1, -1, -1, -1, -1, -1];
+  readonly idx: number[] = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
   startLineEnd = 0;
   bodyStart = 0;
   bodyEnd = 0;
@@ -233,31 +234,90 @@ export class MessageView implements SipMessage {
   }
 
   callId(): string {
+    if (this.lines === undefined) {
+      const k = this.idx[H_CALL_ID]!;
+      return k < 0 ? '' : this.parsedValue(k);
+    }
     return this.header('call-id') ?? '';
   }
 
   from(): NameAddr | undefined {
-    if (this._from === undefined) {
-      const v = this.header('from');
-      this._from = (v === undefined ? undefined : parseNameAddr(v)) ?? null;
-    }
+    if (this._from === undefined) this._from = this.singleNameAddr(H_FROM, 'from');
     return this._from ?? undefined;
   }
 
   to(): NameAddr | undefined {
-    if (this._to === undefined) {
-      const v = this.header('to');
-      this._to = (v === undefined ? undefined : parseNameAddr(v)) ?? null;
-    }
+    if (this._to === undefined) this._to = this.singleNameAddr(H_TO, 'to');
     return this._to ?? undefined;
+  }
+
+  /** From or To: parsed straight from the head when the line is unedited, unfolded ASCII. */
+  private singleNameAddr(id: number, canon: string): NameAddr | null {
+    if (this.lines === undefined) {
+      const k = this.idx[id]!;
+      if (k < 0) return null;
+      const o = k * 4;
+      if (this.offs[o + 3] === 0) return parseNameAddrRange(this.head, this.offs[o + 1]!, this.offs[o + 2]!) ?? null;
+    }
+    const v = this.header(canon);
+    return (v === undefined ? undefined : parseNameAddr(v)) ?? null;
   }
 
   nameAddrs(name: string): NameAddr[] | undefined {
     const out: NameAddr[] = [];
-    for (const v of this.headerValues(name)) {
-      const na = parseNameAddr(v);
-      if (na === undefined) return undefined;
-      out.push(na);
+    const canon = canonicalName(name);
+    if (this.lines !== undefined) {
+      for (const v of this.headerValues(canon)) {
+        const na = parseNameAddr(v);
+        if (na === undefined) return undefined;
+        out.push(na);
+      }
+      return out;
+    }
+    // Unedited: walk the parsed lines and parse each element in place (the
+    // elements splitList would cut), without making value strings.
+    const list = isListHeader(canon);
+    const names = this.names;
+    const offs = this.offs;
+    const head = this.head;
+    const n = names.length;
+    const hint = canon === 'contact' ? this.idx[H_CONTACT]! : canon === 'route' ? this.idx[H_ROUTE]! : canon === 'record-route' ? this.idx[H_RECORD_ROUTE]! : 0;
+    if (hint < 0) return out;
+    let comma = -2; // next ',' at or after the cursor (-1 none left, -2 not searched): linear
+    for (let k = hint; k < n; k++) {
+      if (names[k] !== canon) continue;
+      const o = k * 4;
+      if (offs[o + 3] !== 0 || !list) {
+        const v = this.parsedValue(k);
+        if (!list) {
+          const na = parseNameAddr(v);
+          if (na === undefined) return undefined;
+          out.push(na);
+          continue;
+        }
+        for (const e of splitList(v)) {
+          const na = parseNameAddr(e);
+          if (na === undefined) return undefined;
+          out.push(na);
+        }
+        continue;
+      }
+      let a = offs[o + 1]!;
+      const b = offs[o + 2]!;
+      while (a < b) {
+        if (comma === -2 || (comma >= 0 && comma < a)) comma = head.indexOf(',', a);
+        const end = comma < 0 || comma >= b ? b : listElementEnd(head, a, b);
+        let x = a;
+        let y = end;
+        while (x < y && isWsCode(head.charCodeAt(x))) x++;
+        while (y > x && isWsCode(head.charCodeAt(y - 1))) y--;
+        if (y > x) {
+          const na = parseNameAddrRange(head, x, y);
+          if (na === undefined) return undefined;
+          out.push(na);
+        }
+        a = end + 1;
+      }
     }
     return out;
   }
@@ -411,6 +471,10 @@ export class MessageView implements SipMessage {
     parts.push(this.body);
     return Buffer.concat(parts);
   }
+}
+
+function isWsCode(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }
 
 /** First element of a comma list without splitting the rest. */

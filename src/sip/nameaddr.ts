@@ -2,8 +2,8 @@
 // Record-Route, Reply-To, Refer-To … (RFC 3261 §20.10, §20.20, §20.39, §25.1).
 
 import { endOfQuoted, isLws, isToken, skipLws } from './chars.js';
-import { parseUri, schemeEnd, type SipUri } from './uri.js';
-import { atEnd, formatParams, paramsOf, spanParam, walkParams, type Params } from './params.js';
+import { parseUri, schemeEnd, schemeEndIn, type SipUri } from './uri.js';
+import { PARAM_SPANS, atEnd, formatParams, paramsOf, spanIndex, walkParams, type Params } from './params.js';
 
 export interface NameAddr {
   /** Display name, unquoted and unescaped; '' when absent. */
@@ -21,24 +21,51 @@ export interface NameAddr {
 }
 
 /**
- * A class so `uri` can be a lazy prototype getter: most uses of a From, To or
- * Route want the tag or the raw URI, and a full URI parse would double the cost.
+ * A class so the strings and `uri` are lazy prototype getters: most uses of a
+ * From, To or Route want the tag or the raw URI, and a full URI parse would
+ * double the cost. Offsets point into `src` (the message head, or the string
+ * given to parseNameAddr).
  */
 class ParsedNameAddr implements NameAddr {
   private parsed: SipUri | null | undefined = undefined;
   private map: Params | undefined = undefined;
+  private _dn: string | undefined = undefined;
+  private _raw: string | undefined = undefined;
+  private _tag: string | undefined = undefined;
   constructor(
-    readonly displayName: string,
-    readonly rawUri: string,
-    private readonly paramText: string,
-    readonly tag: string | undefined,
+    private readonly src: string,
+    /** Display name: 0 none, 1 quoted-string (offsets inside the quotes), 2 tokens (offsets span them), 3 tokens with LWS runs inside. */
+    private readonly dnKind: number,
+    private readonly dnA: number,
+    private readonly dnB: number,
+    private readonly uA: number,
+    private readonly uB: number,
+    private readonly pA: number,
+    private readonly pB: number,
+    private readonly tA: number,
+    private readonly tB: number,
     readonly bracketed: boolean,
     known: SipUri | undefined,
   ) {
     if (known !== undefined) this.parsed = known;
   }
+  get displayName(): string {
+    if (this._dn === undefined) {
+      const k = this.dnKind;
+      const raw = k === 0 ? '' : this.src.slice(this.dnA, this.dnB);
+      this._dn = k === 1 ? unquote(raw) : k === 3 ? raw.replace(/[ \t\r\n]+/g, ' ') : raw;
+    }
+    return this._dn;
+  }
+  get rawUri(): string {
+    return (this._raw ??= this.src.slice(this.uA, this.uB));
+  }
+  get tag(): string | undefined {
+    if (this.tA < 0) return undefined;
+    return (this._tag ??= this.src.slice(this.tA, this.tB));
+  }
   get params(): Params {
-    return (this.map ??= paramsOf(this.paramText));
+    return (this.map ??= paramsOf(this.src.slice(this.pA, this.pB)));
   }
   get uri(): SipUri | undefined {
     if (this.parsed === undefined) this.parsed = parseUri(this.rawUri) ?? null;
@@ -48,19 +75,26 @@ class ParsedNameAddr implements NameAddr {
 
 /** Parses one name-addr or addr-spec value (one element of a Contact list, a whole From/To). */
 export function parseNameAddr(v: string, validateUri = false): NameAddr | undefined {
-  const n = v.length;
-  let i = skipLws(v, 0);
-  let displayName = '';
+  return parseNameAddrRange(v, 0, v.length, validateUri);
+}
+
+/** parseNameAddr over v[start, n) without copying it out first. */
+export function parseNameAddrRange(v: string, start: number, n: number, validateUri = false): NameAddr | undefined {
+  let i = skipLws(v, start, n);
+  let dnKind = 0;
+  let dnA = 0;
+  let dnB = 0;
   let bracketed = false;
-  let rawUri: string;
   if (i >= n) return undefined;
   const c = v.charCodeAt(i);
   if (c === 0x22) {
-    const q = endOfQuoted(v, i);
+    const q = endOfQuoted(v, i, n);
     if (q < 0) return undefined;
-    displayName = unquote(v.slice(i + 1, q - 1));
-    i = skipLws(v, q);
-    if (v.charCodeAt(i) !== 0x3c) return undefined;
+    dnKind = 1;
+    dnA = i + 1;
+    dnB = q - 1;
+    i = skipLws(v, q, n);
+    if (i >= n || v.charCodeAt(i) !== 0x3c) return undefined;
     bracketed = true;
   } else if (c === 0x3c) {
     bracketed = true;
@@ -80,14 +114,16 @@ export function parseNameAddr(v: string, validateUri = false): NameAddr | undefi
       } else break;
     }
     if (j < n && v.charCodeAt(j) === 0x3c && lastTokenEnd > i) {
-      displayName = v.slice(i, lastTokenEnd);
-      if (spaced) displayName = displayName.replace(/[ \t\r\n]+/g, ' ');
+      dnKind = spaced ? 3 : 2;
+      dnA = i;
+      dnB = lastTokenEnd;
       i = j;
       bracketed = true;
     }
   }
   let rest: number;
-  let colon: number;
+  let uA: number;
+  let uB: number;
   if (bracketed) {
     // RFC 3261 §25.1: LAQUOT/RAQUOT allow no whitespace inside the brackets.
     let close = i + 1;
@@ -98,9 +134,9 @@ export function parseNameAddr(v: string, validateUri = false): NameAddr | undefi
       close++;
     }
     if (close >= n) return undefined;
-    rawUri = v.slice(i + 1, close);
-    colon = schemeEnd(rawUri);
-    if (colon < 0) return undefined;
+    uA = i + 1;
+    uB = close;
+    if (schemeEndIn(v, uA, uB) < 0) return undefined;
     rest = close + 1;
   } else {
     // addr-spec: the URI ends at the first ';' (those params are header params) or LWS.
@@ -110,24 +146,28 @@ export function parseNameAddr(v: string, validateUri = false): NameAddr | undefi
       if (d === 0x3b || isLws(d) || d === 0x2c) break;
       i++;
     }
-    rawUri = v.slice(s, i);
-    colon = schemeEnd(rawUri);
+    uA = s;
+    uB = i;
     // §20: a URI with '?' or ',' must be in name-addr form; addr-spec needs a scheme.
-    if (colon < 0 || rawUri.indexOf('?') >= 0) return undefined;
+    if (schemeEndIn(v, uA, uB) < 0) return undefined;
+    for (let k = uA; k < uB; k++) if (v.charCodeAt(k) === 0x3f) return undefined;
     rest = i;
   }
   let known: SipUri | undefined;
   if (validateUri) {
-    const scheme = rawUri.slice(0, colon).toLowerCase();
+    const rawUri = v.slice(uA, uB);
+    const scheme = rawUri.slice(0, schemeEnd(rawUri)).toLowerCase();
     if (scheme === 'sip' || scheme === 'sips' || scheme === 'tel') {
       known = parseUri(rawUri);
       if (known === undefined) return undefined;
     }
   }
-  const pEnd = walkParams(v, rest);
-  if (pEnd < 0 || !atEnd(v, pEnd)) return undefined;
-  const tag = spanParam(v, 'tag');
-  return new ParsedNameAddr(displayName, rawUri, v.slice(rest, pEnd), tag ?? undefined, bracketed, known);
+  const pEnd = walkParams(v, rest, n);
+  if (pEnd < 0 || !atEnd(v, pEnd, n)) return undefined;
+  const kt = spanIndex(v, 'tag');
+  const tA = kt >= 0 ? PARAM_SPANS[kt + 2]! : -1;
+  const tB = tA >= 0 ? PARAM_SPANS[kt + 3]! : -1;
+  return new ParsedNameAddr(v, dnKind, dnA, dnB, uA, uB, rest, pEnd, tA, tB, bracketed, known);
 }
 
 function unquote(s: string): string {

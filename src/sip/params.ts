@@ -114,25 +114,33 @@ export function walkParams(s: string, i: number, end: number = s.length): number
   }
 }
 
-/** Value of param `lower` (lowercase) from the last walkParams over s: undefined absent, null without value. */
-export function spanParam(s: string, lower: string): string | null | undefined {
+/**
+ * Index in PARAM_SPANS of the first param named `lower` (lowercase) from the
+ * last walkParams over s, or -1. Lets callers keep offsets instead of slicing.
+ */
+export function spanIndex(s: string, lower: string): number {
   const sp = PARAM_SPANS;
+  const ln = lower.length;
   for (let k = 0; k < spanLen; k += 4) {
     const a = sp[k]!;
-    const b = sp[k + 1]!;
-    if (b - a !== lower.length) continue;
-    let same = true;
-    for (let x = 0; x < lower.length; x++) {
+    if (sp[k + 1]! - a !== ln) continue;
+    let x = 0;
+    for (; x < ln; x++) {
       let c = s.charCodeAt(a + x);
       if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-      if (c !== lower.charCodeAt(x)) {
-        same = false;
-        break;
-      }
+      if (c !== lower.charCodeAt(x)) break;
     }
-    if (same) return sp[k + 2]! < 0 ? null : s.slice(sp[k + 2]!, sp[k + 3]!);
+    if (x === ln) return k;
   }
-  return undefined;
+  return -1;
+}
+
+/** Value of param `lower` (lowercase) from the last walkParams over s: undefined absent, null without value. */
+export function spanParam(s: string, lower: string): string | null | undefined {
+  const k = spanIndex(s, lower);
+  if (k < 0) return undefined;
+  const sp = PARAM_SPANS;
+  return sp[k + 2]! < 0 ? null : s.slice(sp[k + 2]!, sp[k + 3]!);
 }
 
 /** A Map of params built on demand from text that walkParams already accepted. */

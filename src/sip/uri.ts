@@ -19,9 +19,16 @@ export interface SipUri {
 
 /** Does s start with `scheme ":"`? Returns the index of ':' or -1 (RFC 3986 §3.1). */
 export function schemeEnd(s: string): number {
-  const c0 = s.charCodeAt(0) | 0x20;
+  return schemeEndIn(s, 0, s.length);
+}
+
+/** schemeEnd over s[a, b): the index of ':' in s, or -1. */
+export function schemeEndIn(s: string, a: number, b: number): number {
+  if (a >= b) return -1;
+  const c0 = s.charCodeAt(a) | 0x20;
   if (!(c0 >= 0x61 && c0 <= 0x7a)) return -1;
-  for (let i = 1; i < s.length && i < 64; i++) {
+  const lim = b - a < 64 ? b : a + 64;
+  for (let i = a + 1; i < lim; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x3a) return i;
     if (c >= 256 || SCHEME[c] !== 1) return -1;

@@ -1,7 +1,7 @@
 // Via (RFC 3261 §20.42, §18.2.1) and the RFC 3581 rport extension.
 
 import { HOST, isLws, isToken, parseDigits, skipLws } from './chars.js';
-import { atEnd, formatParams, paramsOf, spanParam, walkParams, type Params } from './params.js';
+import { PARAM_SPANS, atEnd, formatParams, paramsOf, spanIndex, walkParams, type Params } from './params.js';
 
 export interface Via {
   /** 'SIP/2.0' (normalized: no LWS, protocol name uppercased). */
@@ -21,46 +21,53 @@ export interface Via {
 
 /** Parses one via-parm (one element of a Via list). */
 export function parseVia(v: string): Via | undefined {
-  const n = v.length;
-  let i = skipLws(v, 0);
-  const p1 = readToken(v, i);
+  return parseViaRange(v, 0, v.length);
+}
+
+/**
+ * Parses the via-parm in src[start, n) without copying it out first; the
+ * result keeps offsets into src and slices strings only when they are read.
+ * Same grammar as parseVia over src.slice(start, n).
+ */
+export function parseViaRange(v: string, start: number, n: number): Via | undefined {
+  let i = skipLws(v, start, n);
+  const p1 = readToken(v, i, n);
   if (p1 === i) return undefined;
-  const name = v.slice(i, p1);
-  i = skipLws(v, p1);
-  if (v.charCodeAt(i) !== 0x2f) return undefined;
-  i = skipLws(v, i + 1);
-  const p2 = readToken(v, i);
+  const nameA = i;
+  i = skipLws(v, p1, n);
+  if (i >= n || v.charCodeAt(i) !== 0x2f) return undefined;
+  i = skipLws(v, i + 1, n);
+  const p2 = readToken(v, i, n);
   if (p2 === i) return undefined;
-  const version = v.slice(i, p2);
-  i = skipLws(v, p2);
-  if (v.charCodeAt(i) !== 0x2f) return undefined;
-  i = skipLws(v, i + 1);
-  const p3 = readToken(v, i);
+  const verA = i;
+  i = skipLws(v, p2, n);
+  if (i >= n || v.charCodeAt(i) !== 0x2f) return undefined;
+  i = skipLws(v, i + 1, n);
+  const p3 = readToken(v, i, n);
   if (p3 === i) return undefined;
-  const transport = v.slice(i, p3).toUpperCase();
+  const transport = transportName(v, i, p3);
   i = p3;
   if (i >= n || !isLws(v.charCodeAt(i))) return undefined; // LWS between sent-protocol and sent-by
-  i = skipLws(v, i);
-  let host: string;
-  if (v.charCodeAt(i) === 0x5b) {
+  i = skipLws(v, i, n);
+  const hA = i;
+  if (i < n && v.charCodeAt(i) === 0x5b) {
     const close = v.indexOf(']', i);
-    if (close < 0) return undefined;
-    host = v.slice(i, close + 1);
+    if (close < 0 || close >= n) return undefined;
     i = close + 1;
+    if (i - hA === 2) return undefined; // '[]'
   } else {
-    const hs = i;
     while (i < n) {
       const c = v.charCodeAt(i);
       if (c === 0x3a || c >= 256 || HOST[c] !== 1) break;
       i++;
     }
-    host = v.slice(hs, i);
+    if (i === hA) return undefined;
   }
-  if (host.length === 0 || host === '[]') return undefined;
+  const hB = i;
   let port: number | undefined;
-  let j = skipLws(v, i);
-  if (v.charCodeAt(j) === 0x3a) {
-    j = skipLws(v, j + 1);
+  let j = skipLws(v, i, n);
+  if (j < n && v.charCodeAt(j) === 0x3a) {
+    j = skipLws(v, j + 1, n);
     let p = 0;
     const ps = j;
     while (j < n) {
@@ -74,48 +81,102 @@ export function parseVia(v: string): Via | undefined {
     port = p;
     i = j;
   }
-  const pEnd = walkParams(v, i);
-  if (pEnd < 0 || !atEnd(v, pEnd)) return undefined;
-  const rp = spanParam(v, 'rport');
+  const pEnd = walkParams(v, i, n);
+  if (pEnd < 0 || !atEnd(v, pEnd, n)) return undefined;
+  const sp = PARAM_SPANS;
+  const kr = spanIndex(v, 'rport');
   let rport: number | null | undefined;
-  if (rp === null) rport = null;
-  else if (rp !== undefined) {
-    const num = parseDigits(rp, 0, rp.length, 65535);
-    if (num < 0) return undefined;
-    rport = num;
+  if (kr >= 0) {
+    if (sp[kr + 2]! < 0) rport = null;
+    else {
+      const num = parseDigits(v, sp[kr + 2]!, sp[kr + 3]!, 65535);
+      if (num < 0) return undefined;
+      rport = num;
+    }
   }
+  const kb = spanIndex(v, 'branch');
+  const kv = spanIndex(v, 'received');
+  // A param without '=' has no value: branch/received stay undefined, as before.
+  const bA = kb >= 0 ? sp[kb + 2]! : -1;
+  const rA = kv >= 0 ? sp[kv + 2]! : -1;
+  const sip20 =
+    p1 - nameA === 3 && v.charCodeAt(nameA) === 0x53 && v.charCodeAt(nameA + 1) === 0x49 && v.charCodeAt(nameA + 2) === 0x50 &&
+    p2 - verA === 3 && v.charCodeAt(verA) === 0x32 && v.charCodeAt(verA + 1) === 0x2e && v.charCodeAt(verA + 2) === 0x30;
   return new ParsedVia(
-    name === 'SIP' && version === '2.0' ? 'SIP/2.0' : name.toUpperCase() + '/' + version,
+    v,
+    sip20 ? 'SIP/2.0' : v.slice(nameA, p1).toUpperCase() + '/' + v.slice(verA, p2),
     transport,
-    host,
+    hA,
+    hB,
     port,
-    spanParam(v, 'branch') ?? undefined,
-    spanParam(v, 'received') ?? undefined,
+    bA,
+    bA >= 0 ? sp[kb + 3]! : -1,
+    rA,
+    rA >= 0 ? sp[kv + 3]! : -1,
     rport,
-    v.slice(i, pEnd),
+    i,
+    pEnd,
   );
 }
 
-/** A class so `params` is a lazy prototype getter: branch, received and rport are what the hot path reads. */
+/** Uppercased transport token; the common ones without allocating. */
+function transportName(v: string, a: number, b: number): string {
+  const c0 = v.charCodeAt(a);
+  const len = b - a;
+  if (len === 3) {
+    const c1 = v.charCodeAt(a + 1);
+    const c2 = v.charCodeAt(a + 2);
+    if (c0 === 0x55 && c1 === 0x44 && c2 === 0x50) return 'UDP';
+    if (c0 === 0x54 && c1 === 0x43 && c2 === 0x50) return 'TCP';
+    if (c0 === 0x54 && c1 === 0x4c && c2 === 0x53) return 'TLS';
+    if (c0 === 0x57 && c1 === 0x53 && c2 === 0x53) return 'WSS';
+  } else if (len === 2 && c0 === 0x57 && v.charCodeAt(a + 1) === 0x53) return 'WS';
+  return v.slice(a, b).toUpperCase();
+}
+
+/**
+ * A class so the strings are lazy prototype getters: the parse validates every
+ * Via but a proxy reads a few fields of the top one. Offsets point into `src`
+ * (the message head, or the string given to parseVia); -1 means absent.
+ */
 class ParsedVia implements Via {
   private map: Params | undefined = undefined;
+  private _host: string | undefined = undefined;
+  private _branch: string | undefined = undefined;
+  private _received: string | undefined = undefined;
   constructor(
+    private readonly src: string,
     readonly protocol: string,
     readonly transport: string,
-    readonly host: string,
+    private readonly hA: number,
+    private readonly hB: number,
     readonly port: number | undefined,
-    readonly branch: string | undefined,
-    readonly received: string | undefined,
+    private readonly bA: number,
+    private readonly bB: number,
+    private readonly rA: number,
+    private readonly rB: number,
     readonly rport: number | null | undefined,
-    private readonly paramText: string,
+    private readonly pA: number,
+    private readonly pB: number,
   ) {}
+  get host(): string {
+    return (this._host ??= this.src.slice(this.hA, this.hB));
+  }
+  get branch(): string | undefined {
+    if (this.bA < 0) return undefined;
+    return (this._branch ??= this.src.slice(this.bA, this.bB));
+  }
+  get received(): string | undefined {
+    if (this.rA < 0) return undefined;
+    return (this._received ??= this.src.slice(this.rA, this.rB));
+  }
   get params(): Params {
-    return (this.map ??= paramsOf(this.paramText));
+    return (this.map ??= paramsOf(this.src.slice(this.pA, this.pB)));
   }
 }
 
-function readToken(s: string, i: number): number {
-  while (i < s.length && isToken(s.charCodeAt(i))) i++;
+function readToken(s: string, i: number, n: number): number {
+  while (i < n && isToken(s.charCodeAt(i))) i++;
   return i;
 }
 
