@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { PalisadeConfig } from '../config/schema.js';
 import { createSampledLog } from '../observability/logger.js';
 import { messageKind, type Metrics } from '../observability/metrics.js';
-import { parseMessage, type ParseErrorReason, type SipMessage } from '../sip/index.js';
+import { parseDigestParams, parseMessage, type ParseErrorReason, type SipMessage } from '../sip/index.js';
 import type { InboundMessage, Source } from '../transport/types.js';
 import type { TransportManager } from '../transport/index.js';
 import { replyTo } from './respond.js';
@@ -125,6 +125,7 @@ export function createInbound(deps: InboundDeps) {
         if (m.method !== 'ACK') answer(m, source, v);
         return;
       }
+      if (v.username !== undefined) consumeCredentials(m, config.security.auth.realm);
       deps.core.onRequest(m, source, receivedAt, v.trunk !== undefined || v.release ? { trunk: v.trunk, release: v.release } : undefined);
     } catch (err) {
       v.action === 'accept' && v.release?.();
@@ -143,6 +144,22 @@ export function createInbound(deps: InboundDeps) {
   }
 
   return { handle };
+}
+
+/**
+ * RFC 3261 §22.3: credentials addressed to this proxy's realm were used here and
+ * go no further (the softswitch must never see a caller's digest); credentials for
+ * other realms (the registrar's own) pass.
+ */
+function consumeCredentials(m: SipMessage, realm: string): void {
+  for (const name of ['proxy-authorization', 'authorization']) {
+    const lines = m.headerLines(name);
+    if (lines.length === 0) continue;
+    const keep = lines.filter((l) => parseDigestParams(l)?.params.get('realm') !== realm);
+    if (keep.length === lines.length) continue;
+    m.removeHeader(name);
+    for (const l of keep) m.appendHeader(name === 'authorization' ? 'Authorization' : 'Proxy-Authorization', l);
+  }
 }
 
 /** A reason phrase is one line of printable text; parser details must not break that. */
