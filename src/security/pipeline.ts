@@ -263,7 +263,11 @@ export function createSecurityPipeline(initial: PalisadeConfig, deps: SecurityDe
       if (insane !== undefined) return refuse(msg.method === 'ACK' ? drop(insane.reason) : insane, address, msg);
 
       const method = msg.method;
-      if (method === 'INVITE' || method === 'REGISTER') {
+      // A trunk identified by its address is held to its own limits (limits.cps, fleet-wide,
+      // and its packet rate); the per-source INVITE/REGISTER buckets are for everyone else —
+      // a carrier sending 100 calls a second from one address is no flood.
+      const id = b.trunks.identify(source);
+      if (id === undefined && (method === 'INVITE' || method === 'REGISTER')) {
         const take = (method === 'INVITE' ? b.invites : b.registers).take(address);
         if (take !== Take.ok) return overRate(address, take, msg);
       }
@@ -281,7 +285,6 @@ export function createSecurityPipeline(initial: PalisadeConfig, deps: SecurityDe
         }
       }
 
-      const id = b.trunks.identify(source);
       if (id !== undefined) metrics.authTotal.inc({ trunk: id.trunk.id, result: id.by });
       if (inDialog || method === 'ACK' || method === 'CANCEL') return accepted(id?.trunk);
       if (id !== undefined) return method === 'INVITE' ? admitInvite(msg, address, id.trunk) : accepted(id.trunk);

@@ -107,14 +107,18 @@ describe('ordering: cheapest first', () => {
 describe('per-method buckets', () => {
   it('INVITE floods are refused; ACK over the rate is dropped, never answered', async () => {
     h = harness({ security: { flood: { invite: { rate: 1, burst: 2 }, action: 'reply' } }, trunks: [{ id: 't', sources: [{ cidr: '192.0.2.0/24' }] }] });
-    const a = src('192.0.2.1');
-    expect((await h.pipeline.check(req('INVITE'), a)).action).toBe('accept');
-    expect((await h.pipeline.check(req('INVITE'), a)).action).toBe('accept');
+    // an unidentified source: challenged while under the rate, refused above it
+    const a = src('198.51.100.1');
+    expect(await h.pipeline.check(req('INVITE'), a)).toMatchObject({ action: 'reject', code: 407 });
+    expect(await h.pipeline.check(req('INVITE'), a)).toMatchObject({ action: 'reject', code: 407 });
     expect(await h.pipeline.check(req('INVITE'), a)).toMatchObject({ action: 'reject', code: 503, reason: 'flood' });
     // In-dialog requests still pass through the flood filter.
     expect(await h.pipeline.check(req('INVITE', { to: '<sip:b@x>;tag=1' }), a)).toMatchObject({ code: 503 });
     // REGISTER has its own bucket.
-    expect((await h.pipeline.check(req('REGISTER'), a)).action).toBe('accept');
+    expect(await h.pipeline.check(req('REGISTER'), a)).toMatchObject({ action: 'reject', code: 401 });
+    // a trunk identified by address is held to its own limits, not the per-source bucket
+    const t = src('192.0.2.1');
+    for (let i = 0; i < 5; i++) expect((await h.pipeline.check(req('INVITE'), t)).action).toBe('accept');
   });
 });
 
