@@ -33,7 +33,7 @@ export function parseDigestParams(value: string): DigestParams | undefined {
     const ns = i;
     while (i < n && isToken(value.charCodeAt(i))) i++;
     if (i === ns) return undefined;
-    const name = value.slice(ns, i).toLowerCase();
+    const name = knownDirective(value, ns, i) ?? value.slice(ns, i).toLowerCase();
     i = skipLws(value, i);
     if (value.charCodeAt(i) !== 0x3d) return undefined;
     i = skipLws(value, i + 1);
@@ -57,6 +57,22 @@ export function parseDigestParams(value: string): DigestParams | undefined {
     i = skipLws(value, i + 1);
   }
   return { scheme, params };
+}
+
+/** RFC 2617 / RFC 7616 directive names, shared instead of sliced and lowercased per message. */
+const DIRECTIVES = ['username', 'realm', 'nonce', 'uri', 'response', 'algorithm', 'cnonce', 'opaque', 'qop', 'nc', 'stale', 'domain', 'userhash', 'auts'];
+
+/** The directive spelled (case-insensitively) as s[a, b), or undefined. */
+function knownDirective(s: string, a: number, b: number): string | undefined {
+  const n = b - a;
+  for (let k = 0; k < DIRECTIVES.length; k++) {
+    const w = DIRECTIVES[k]!;
+    if (w.length !== n) continue;
+    let i = 0;
+    while (i < n && (s.charCodeAt(a + i) | 0x20) === w.charCodeAt(i)) i++;
+    if (i === n) return w;
+  }
+  return undefined;
 }
 
 function unescapeQuoted(s: string): string {

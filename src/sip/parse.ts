@@ -110,7 +110,10 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
   if (sle - start > limits.maxHeaderLineBytes) return fail('header_too_long', `start line of ${sle - start} bytes`);
   if (s.charCodeAt(sle) !== 0x0d || s.indexOf('\r', start) !== sle) return fail('bad_start_line', 'start line not ended by CRLF, or bare CR in it');
   m.startLineEnd = sle;
-  const sl = startLine(m, s, start, sle, limits);
+  // One native pass (simdutf) tells whether any byte has bit 7 set; only then
+  // does each line OR its bytes to flag values that need UTF-8 decoding.
+  const ascii = isAscii(buf);
+  const sl = startLine(m, s, start, sle, limits, ascii);
   if (sl !== undefined && sl.reason !== 'bad_version' && sl.reason !== 'bad_uri' && sl.reason !== 'uri_too_long') {
     return fail(sl.reason, sl.detail);
   }
@@ -121,9 +124,6 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
   const idx = m.idx;
   const maxLine = limits.maxHeaderLineBytes;
   const maxHeaders = limits.maxHeaders;
-  // One native pass (simdutf) tells whether any byte has bit 7 set; only then
-  // does each line OR its bytes to flag values that need UTF-8 decoding.
-  const ascii = isAscii(buf);
   let pos = slf + 1;
   let dup = 0; // id of a once-only header seen twice
   let count = 0;
@@ -359,13 +359,14 @@ interface StartLineFault {
 }
 
 /** Fills kind/method/uri/status/reason/version; returns a fault or undefined. */
-function startLine(m: MessageView, head: string, a: number, b: number, limits: SipLimits): StartLineFault | undefined {
+function startLine(m: MessageView, head: string, a: number, b: number, limits: SipLimits, ascii: boolean): StartLineFault | undefined {
   // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
   if (b - a >= 4 && (head.charCodeAt(a) | 0x20) === 0x73 && (head.charCodeAt(a + 1) | 0x20) === 0x69 && (head.charCodeAt(a + 2) | 0x20) === 0x70 && head.charCodeAt(a + 3) === 0x2f) {
     m.kind = 'response';
     const sp1 = head.indexOf(' ', a);
     if (sp1 < 0 || sp1 > b) return { reason: 'bad_start_line', detail: 'status line without status code' };
-    m.version = head.slice(a, sp1);
+    const sip20 = isSip20(head, a, sp1);
+    m.version = sip20 ? 'SIP/2.0' : head.slice(a, sp1);
     const sp2 = sp1 + 4;
     const code = parseDigits(head, sp1 + 1, sp2, 699);
     // A missing SP before an empty reason phrase is tolerated.
@@ -373,9 +374,13 @@ function startLine(m: MessageView, head: string, a: number, b: number, limits: S
       return { reason: 'bad_start_line', detail: `bad status code in ${show(head.slice(a, b))}` };
     }
     m.status = code;
-    const r = sp2 < b ? head.slice(sp2 + 1, b) : '';
-    m.reason = /[^\x00-\x7f]/.test(r) ? m.buf.toString('utf8', sp2 + 1, b) : r;
-    return versionFault(m.version);
+    if (sp2 >= b) m.reason = '';
+    else if (ascii) m.reason = commonReason(head, sp2 + 1, b) ?? head.slice(sp2 + 1, b);
+    else {
+      const r = head.slice(sp2 + 1, b);
+      m.reason = /[^\x00-\x7f]/.test(r) ? m.buf.toString('utf8', sp2 + 1, b) : r;
+    }
+    return sip20 ? undefined : versionFault(m.version);
   }
   // Request-Line = Method SP Request-URI SP SIP-Version: exactly two single spaces.
   m.kind = 'request';
@@ -386,25 +391,60 @@ function startLine(m: MessageView, head: string, a: number, b: number, limits: S
     const c = head.charCodeAt(i);
     if (c >= 256 || TOKEN[c] !== 1) return { reason: 'bad_start_line', detail: `bad method in ${show(head.slice(a, b))}` };
   }
-  m.method = head.slice(a, sp1);
-  const uri = head.slice(sp1 + 1, sp2);
-  for (let i = 0; i < uri.length; i++) {
-    const c = uri.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return { reason: 'bad_start_line', detail: `whitespace or control byte in Request-URI ${show(uri)}` };
+  m.method = knownMethod(head, a, sp1) ?? head.slice(a, sp1);
+  for (let i = sp1 + 1; i < sp2; i++) {
+    const c = head.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return { reason: 'bad_start_line', detail: `whitespace or control byte in Request-URI ${show(head.slice(sp1 + 1, sp2))}` };
   }
-  m.version = head.slice(sp2 + 1, b);
-  if (!/^SIP\/[0-9]+\.[0-9]+$/i.test(m.version)) return { reason: 'bad_start_line', detail: `bad version ${show(m.version)}` };
+  const uri = head.slice(sp1 + 1, sp2);
+  const sip20 = isSip20(head, sp2 + 1, b);
+  m.version = sip20 ? 'SIP/2.0' : head.slice(sp2 + 1, b);
+  if (!sip20 && !/^SIP\/[0-9]+\.[0-9]+$/i.test(m.version)) return { reason: 'bad_start_line', detail: `bad version ${show(m.version)}` };
   m.uri = uri;
   if (uri.length > limits.maxUriBytes) return { reason: 'uri_too_long', detail: `Request-URI of ${uri.length} bytes` };
   const colon = schemeEnd(uri);
   if (colon < 0) return { reason: 'bad_uri', detail: `Request-URI without a scheme: ${show(uri)}` };
-  const scheme = uri.slice(0, colon).toLowerCase();
   // RFC 3261 §19.1.1 (table 1): a Request-URI carries no headers component.
   // The userinfo may hold '?' (RFC 4475 §3.1.1.2), so look only after the '@'.
-  if ((scheme === 'sip' || scheme === 'sips') && uri.indexOf('?', Math.max(colon, uri.indexOf('@'))) >= 0) {
+  const sipOrSips =
+    (colon === 3 || (colon === 4 && (uri.charCodeAt(3) | 0x20) === 0x73)) &&
+    (uri.charCodeAt(0) | 0x20) === 0x73 && (uri.charCodeAt(1) | 0x20) === 0x69 && (uri.charCodeAt(2) | 0x20) === 0x70;
+  if (sipOrSips && uri.indexOf('?', Math.max(colon, uri.indexOf('@'))) >= 0) {
     return { reason: 'bad_uri', detail: `headers in Request-URI ${show(uri)}` };
   }
-  return versionFault(m.version);
+  return sip20 ? undefined : versionFault(m.version);
+}
+
+/** Is s[a, b) exactly 'SIP/2.0'? */
+function isSip20(s: string, a: number, b: number): boolean {
+  return (
+    b - a === 7 && s.charCodeAt(a) === 0x53 && s.charCodeAt(a + 1) === 0x49 && s.charCodeAt(a + 2) === 0x50 && s.charCodeAt(a + 3) === 0x2f &&
+    s.charCodeAt(a + 4) === 0x32 && s.charCodeAt(a + 5) === 0x2e && s.charCodeAt(a + 6) === 0x30
+  );
+}
+
+const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'PRACK', 'UPDATE', 'INFO', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH'];
+const REASONS = ['OK', 'Trying', 'Ringing', 'Session Progress', 'Call Is Being Forwarded', 'Unauthorized', 'Request Terminated', 'Not Found', 'Busy Here'];
+
+/** One of `list` spelled exactly as s[a, b), so common words are not copied per message. */
+function known(list: readonly string[], s: string, a: number, b: number): string | undefined {
+  const n = b - a;
+  for (let k = 0; k < list.length; k++) {
+    const w = list[k]!;
+    if (w.length !== n || w.charCodeAt(0) !== s.charCodeAt(a)) continue;
+    let i = 1;
+    while (i < n && w.charCodeAt(i) === s.charCodeAt(a + i)) i++;
+    if (i === n) return w;
+  }
+  return undefined;
+}
+
+function knownMethod(s: string, a: number, b: number): string | undefined {
+  return known(METHODS, s, a, b);
+}
+
+function commonReason(s: string, a: number, b: number): string | undefined {
+  return known(REASONS, s, a, b);
 }
 
 function versionFault(v: string): StartLineFault | undefined {

@@ -40,9 +40,9 @@ export function schemeEndIn(s: string, a: number, b: number): number {
 export function parseUri(s: string): SipUri | undefined {
   const colon = schemeEnd(s);
   if (colon < 0) return undefined;
-  const scheme = s.slice(0, colon).toLowerCase();
+  const scheme = knownScheme(s, colon);
   if (scheme === 'tel') return parseTel(s, colon + 1);
-  if (scheme !== 'sip' && scheme !== 'sips') return undefined;
+  if (scheme === undefined) return undefined;
   const n = s.length;
   let i = colon + 1;
 
@@ -112,23 +112,55 @@ function parseTel(s: string, i: number): SipUri | undefined {
   return { scheme: 'tel', user: num, password: undefined, host: '', port: undefined, params: rest.params, headers: rest.headers };
 }
 
+/** 'sip', 'sips' or 'tel' when s[0, colon) is that scheme in any case. */
+function knownScheme(s: string, colon: number): 'sip' | 'sips' | 'tel' | undefined {
+  const c0 = s.charCodeAt(0) | 0x20;
+  const c1 = s.charCodeAt(1) | 0x20;
+  const c2 = s.charCodeAt(2) | 0x20;
+  if (colon === 3) {
+    if (c0 === 0x73 && c1 === 0x69 && c2 === 0x70) return 'sip';
+    if (c0 === 0x74 && c1 === 0x65 && c2 === 0x6c) return 'tel';
+  } else if (colon === 4 && c0 === 0x73 && c1 === 0x69 && c2 === 0x70 && (s.charCodeAt(3) | 0x20) === 0x73) return 'sips';
+  return undefined;
+}
+
+/** URI param names common enough to share rather than slice per URI. */
+const URI_PARAMS = ['lr', 'transport', 'user', 'ob', 'maddr', 'ttl', 'method', 'gr'];
+
 function parseParamsAndHeaders(s: string, i: number): { params: Map<string, string | null>; headers: Map<string, string> } | undefined {
   const params = new Map<string, string | null>();
   const headers = new Map<string, string>();
   const n = s.length;
   while (i < n && s.charCodeAt(i) === 0x3b) {
-    let j = i + 1;
+    // One param: name[=value] up to the next ';' or '?', checked in place.
+    const a = i + 1;
+    let j = a;
+    let eq = -1;
+    let upper = false;
     while (j < n) {
       const c = s.charCodeAt(j);
       if (c === 0x3b || c === 0x3f) break;
+      if (c === 0x3d && eq < 0) eq = j;
+      else if (eq < 0 && c >= 0x41 && c <= 0x5a) upper = true;
       j++;
     }
-    const p = s.slice(i + 1, j);
-    const eq = p.indexOf('=');
-    const name = eq >= 0 ? p.slice(0, eq) : p;
-    const value = eq >= 0 ? p.slice(eq + 1) : null;
-    if (name.length === 0 || !validComponent(name) || (value !== null && (value.length === 0 || !validComponent(value)))) return undefined;
-    params.set(name.toLowerCase(), value);
+    const ne = eq >= 0 ? eq : j;
+    if (ne === a || !validIn(s, a, ne) || (eq >= 0 && (j === eq + 1 || !validIn(s, eq + 1, j)))) return undefined;
+    let name: string | undefined;
+    if (!upper) {
+      for (let k = 0; k < URI_PARAMS.length; k++) {
+        const w = URI_PARAMS[k]!;
+        if (w.length !== ne - a) continue;
+        let x = 0;
+        while (x < w.length && w.charCodeAt(x) === s.charCodeAt(a + x)) x++;
+        if (x === w.length) {
+          name = w;
+          break;
+        }
+      }
+    }
+    if (name === undefined) name = upper ? s.slice(a, ne).toLowerCase() : s.slice(a, ne);
+    params.set(name, eq >= 0 ? s.slice(eq + 1, j) : null);
     i = j;
   }
   if (i < n) {
@@ -143,6 +175,16 @@ function parseParamsAndHeaders(s: string, i: number): { params: Map<string, stri
     }
   }
   return { params, headers };
+}
+
+/** validComponent over s[a, b). */
+function validIn(s: string, a: number, b: number): boolean {
+  for (let i = a; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 256 || URI_FORBIDDEN[c] === 1) return false;
+    if (c === 0x25 && !(i + 2 < b && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2)))) return false;
+  }
+  return true;
 }
 
 /** No forbidden characters, and every '%' starts a valid escape. */
