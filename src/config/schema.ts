@@ -199,8 +199,30 @@ const mediaRealmSchema = (what: string) =>
     })
     .prefault({});
 
+/** SRTP towards a realm or trunk (docs/media.md): required, optional (best effort, RFC 4568) or off. */
+export const srtpPolicySchema = z.enum(['required', 'optional', 'off']);
+export type SrtpPolicyName = z.infer<typeof srtpPolicySchema>;
+export const SRTP_SUITE_NAMES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM'] as const;
+
 export const mediaSchema = z
   .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('anchor the media of every call on the relay (SDP rewritten, RTP/SRTP relayed); false passes SDP bodies through untouched and leaks media addresses'),
+    srtp: z
+      .strictObject({
+        external: srtpPolicySchema.default('optional').describe('SRTP on the external realm: required (an offer without SRTP gets 488; we offer RTP/SAVP), optional (SRTP when the peer offers it; we offer best-effort RTP/AVP with a=crypto), off (plain RTP; an RTP/SAVP offer gets 488)'),
+        internal: srtpPolicySchema.default('off').describe('SRTP on the internal realm (the softswitch), same values'),
+        suites: z
+          .array(z.enum(SRTP_SUITE_NAMES))
+          .min(1)
+          .max(4)
+          .default(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'])
+          .describe('crypto suites we offer (a=crypto, one line each, in this order); answers accept any supported suite the peer offers'),
+      })
+      .prefault({})
+      .describe('SRTP policy per realm (a trunk may override the external one)'),
     portMin: z.number().int().min(1024).max(65534).default(20000).describe('lowest RTP port (rounded up to even); RTP takes the even port of a pair, RTCP the odd one'),
     portMax: z.number().int().min(1025).max(65535).default(29999).describe('highest media port'),
     workers: z.number().int().min(0).max(256).default(0).describe('media worker threads, each owning an equal slice of the port range; 0 means one per available core'),
@@ -450,6 +472,7 @@ export const configSchema = z.strictObject({
     .array(
       z.strictObject({
         id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).describe('trunk name, as given in proxy.trunkHeader and in metrics'),
+        srtp: srtpPolicySchema.optional().describe('SRTP policy of this trunk\'s calls, overriding media.srtp.external'),
         target: z.string().regex(/^sips?:/i, 'a sip: or sips: URI').optional().describe('where calls for this trunk are sent, e.g. sip:carrier.example.com;transport=tls'),
         prefixes: z.array(z.string().regex(/^\+?[0-9*#]{1,32}$/)).default([]).describe('Request-URI user prefixes routed to this trunk when the softswitch names no trunk'),
         credentials: z
