@@ -22,6 +22,8 @@ import { createSecurityPipeline, type SecurityPipeline } from './security/index.
 import { randomBytes } from 'node:crypto';
 import { createStore } from './state/index.js';
 import type { StartableStore } from './state/types.js';
+import { createRelayEngine, relayOptionsFromConfig } from './media/relay/index.js';
+import { createMediaLayer } from './proxy/media.js';
 
 export interface StartOptions {
   configFile?: string;
@@ -86,6 +88,11 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
     acceptConnection: (address) => security.acceptConnection(address),
   });
 
+  // media anchoring (docs/media.md): the relay's workers start before any call can arrive
+  const media = config.media.enabled
+    ? createMediaLayer({ engine: await createRelayEngine({ ...relayOptionsFromConfig(config.media), metrics }), config, logger })
+    : undefined;
+
   let http: AddressInfo | undefined;
   const httpServer = config.http.enabled
     ? createHttpServer({
@@ -104,6 +111,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
     await transports.start();
   } catch (err) {
     await httpServer?.stop();
+    await media?.close();
     security.close();
     await store.close();
     throw err;
@@ -136,6 +144,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
       const r = answerChallenge(challenges, req, cred);
       return 'header' in r ? r.header : undefined;
     },
+    media,
   });
   deliver = createInbound({ config, logger, metrics, transports, core, security }).handle;
   pool.start();
@@ -177,6 +186,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
       core?.stop();
       if (opts.handleSignals) process.off('SIGHUP', onHup);
       await transports.stop();
+      await media?.close();
       await httpServer?.stop();
       security.close();
       await store.close();
