@@ -12,6 +12,7 @@ import { createReplayWindow, type ReplayWindow } from './replay.js';
 import { isRtcpHeader, rtpHeaderLength } from './rtp-header.js';
 import { estimateIndex } from './sequence.js';
 import { suite as suiteOf } from './suites.js';
+import { RTP_HEADROOM } from './transform.js';
 import type {
   ContextOptions, ProtectResult, SrtpContext, Suite, SuiteName, UnprotectResult,
 } from './types.js';
@@ -42,7 +43,9 @@ export function createContextFromSessionKeys(
   const rtpT = s.aead ? createGcmRtp(keys.rtp) : createCmRtp(keys.rtp, s.rtpTagLength);
   const rtcpT = s.aead ? createGcmRtcp(keys.rtcp) : createCmRtcp(keys.rtcp, s.rtcpTagLength);
   const streams = new Map<number, Stream>();
-  let out = Buffer.alloc(2048);
+  // RTP packets sit at RTP_HEADROOM (the transform's scratch is in front),
+  // RTCP ones at 0; either is a view valid until the next call
+  let out = Buffer.alloc(RTP_HEADROOM + 2048);
 
   function stream(ssrc: number): Stream {
     let st = streams.get(ssrc);
@@ -74,11 +77,11 @@ export function createContextFromSessionKeys(
       const st = stream(ssrc);
       const index = estimateIndex(st.rtp.top, packet.readUInt16BE(2));
       if (index < 0 || !st.rtp.check(index)) return { ok: false, reason: 'replay' };
-      const o = room(len + rtpT.tagLength);
-      packet.copy(o, 0, 0, len);
+      const o = room(RTP_HEADROOM + len + rtpT.tagLength + 4);
+      o.set(packet, RTP_HEADROOM);
       const n = rtpT.protect(o, hl, len, ssrc, index);
       st.rtp.accept(index);
-      return { ok: true, packet: o.subarray(0, n) };
+      return { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n) };
     },
 
     unprotectRtp(packet): UnprotectResult {
@@ -90,11 +93,11 @@ export function createContextFromSessionKeys(
       const st = streams.get(ssrc);
       const index = estimateIndex(st === undefined ? -1 : st.rtp.top, packet.readUInt16BE(2));
       if (index < 0 || (st !== undefined && !st.rtp.check(index))) return { ok: false, reason: 'replay' };
-      const o = room(end);
+      const o = room(RTP_HEADROOM + packet.length + 4);
       const n = rtpT.unprotect(packet, hl, ssrc, index, o);
       if (n < 0) return { ok: false, reason: 'auth' };
       (st ?? stream(ssrc)).rtp.accept(index);
-      return { ok: true, packet: o.subarray(0, n), payload: o.subarray(hl, n) };
+      return { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n), payload: o.subarray(RTP_HEADROOM + hl, RTP_HEADROOM + n) };
     },
 
     protectRtcp(packet): ProtectResult {

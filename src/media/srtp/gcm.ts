@@ -4,10 +4,11 @@
 // Decryption output is discarded unless final() verified the tag, so
 // nothing of a forged packet reaches the caller or the stream state.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
-import type { RtcpTransform, RtpTransform } from './transform.js';
+import { RTP_HEADROOM, type RtcpTransform, type RtpTransform } from './transform.js';
 import type { SessionKeys } from './types.js';
 
 const TAG = 16;
+const H = RTP_HEADROOM;
 
 /** RTP IV, §8.1: (00 00 || SSRC || ROC || SEQ) XOR salt. */
 function rtpIv(iv: Buffer, salt: Buffer, ssrc: number, index: number): void {
@@ -40,10 +41,10 @@ export function createGcmRtp(keys: SessionKeys): RtpTransform {
     protect(out, hl, len, ssrc, index) {
       rtpIv(iv, keys.salt, ssrc, index);
       const c = createCipheriv(algo, key, iv, { authTagLength: TAG });
-      c.setAAD(out.subarray(0, hl));
-      c.update(out.subarray(hl, len)).copy(out, hl);
+      c.setAAD(out.subarray(H, H + hl));
+      out.set(c.update(out.subarray(H + hl, H + len)), H + hl);
       c.final();
-      c.getAuthTag().copy(out, len);
+      out.set(c.getAuthTag(), H + len);
       return len + TAG;
     },
     unprotect(packet, hl, ssrc, index, out) {
@@ -58,8 +59,8 @@ export function createGcmRtp(keys: SessionKeys): RtpTransform {
       } catch {
         return -1;
       }
-      packet.copy(out, 0, 0, hl);
-      plain.copy(out, hl);
+      packet.copy(out, H, 0, hl);
+      out.set(plain, H + hl);
       return end;
     },
   };

@@ -5,16 +5,26 @@
 //   SRTCP AES-CM (RFC 3711 §3.4):         header8 | body' | E|index | tag
 //   SRTCP GCM (RFC 7714 §9.1):            header8 | body' | tag | E|index
 
+/**
+ * Where an SRTP packet sits in the context's output buffer: the bytes before
+ * it are the transform's scratch (HMAC-SHA1 puts its ipad block there, so
+ * that ipad ‖ packet ‖ ROC is one contiguous hash input, no copy).
+ */
+export const RTP_HEADROOM = 64;
+
 export interface RtpTransform {
   readonly tagLength: number;
   /**
-   * `out[0, len)` holds the plain packet (header length `hl`); encrypt the
-   * payload in place and append the tag. Returns the protected length.
+   * `out[RTP_HEADROOM, RTP_HEADROOM + len)` holds the plain packet (header
+   * length `hl`); encrypt the payload in place and append the tag. `out` has
+   * room for the tag plus 4 bytes. Returns the protected length.
    */
   protect(out: Buffer, hl: number, len: number, ssrc: number, index: number): number;
   /**
-   * Verify `packet` (tag included) for `index` and only then write the plain
-   * packet into `out`. Returns its length, or -1 if the tag does not verify.
+   * Verify `packet` (tag included) for `index` and only then leave the plain
+   * packet at `out[RTP_HEADROOM, …)` (which has room for all of `packet`
+   * plus 4 bytes). Returns its length, or -1 if the tag does not verify; the
+   * caller treats `out` as garbage then.
    */
   unprotect(packet: Buffer, hl: number, ssrc: number, index: number, out: Buffer): number;
 }
