@@ -49,8 +49,9 @@ export function parseDigestParams(value: string): DigestParams | undefined {
       if (i === vs) return undefined;
       v = value.slice(vs, i);
     }
-    if (params.has(name)) return undefined; // RFC 2617: each directive at most once
+    const before = params.size;
     params.set(name, v);
+    if (params.size === before) return undefined; // RFC 2617: each directive at most once
     i = skipLws(value, i);
     if (i >= n) break;
     if (value.charCodeAt(i) !== 0x2c) return undefined;

@@ -106,6 +106,7 @@ export class MessageView implements SipMessage {
   _cseq: CSeq | undefined = undefined;
   _maxForwards = 70;
   _from: NameAddr | null | undefined = undefined;
+  private _body: Buffer | undefined = undefined;
   _to: NameAddr | null | undefined = undefined;
 
   // Edits.
@@ -121,7 +122,9 @@ export class MessageView implements SipMessage {
   ) {}
 
   get body(): Buffer {
-    return this.newBody ?? this.buf.subarray(this.bodyStart, this.bodyEnd);
+    if (this.newBody !== undefined) return this.newBody;
+    // Made once: a subarray is an object allocation per call.
+    return (this._body ??= this.buf.subarray(this.bodyStart, this.bodyEnd));
   }
 
   // ---- header access -------------------------------------------------------
