@@ -74,7 +74,7 @@ afterAll(async () => {
   await sbc?.stop();
 });
 
-const why = (r: SippRun) => `code ${r.code}: ${r.stderr.slice(0, 2000)}\n${r.messages.slice(-6000)}`;
+const why = (r: SippRun) => `code ${r.code}: ${r.stderr.slice(0, 2000)}\n${r.stdout.slice(-1500)}\n${r.messages.slice(-3000)}`;
 
 describe.skipIf(!hasSipp)('digest authentication with SIPp (-au/-ap)', () => {
   it('every authenticated call completes; the softswitch sees the trunk header and never the credentials', async () => {
