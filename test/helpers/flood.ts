@@ -4,6 +4,7 @@
 // and over how long, so a test states the rate it achieved rather than the one it asked
 // for. Also: reading one value out of a Prometheus text exposition.
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface FloodOptions {
@@ -22,6 +23,8 @@ export interface FloodOptions {
   processes?: number;
   /** sockets per process (all bound to sourceIp); default 1 */
   sockets?: number;
+  /** called with each sender's pid (the benchmark kills them on exit) */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface FloodResult {
@@ -40,7 +43,12 @@ export interface Flood {
   stop(): void;
 }
 
-const SENDER = fileURLToPath(new URL('../scenarios/security/flood-sender.mjs', import.meta.url));
+// From test/helpers/ (tsx, vitest) or from dist/test/helpers/ (the built benchmark), where
+// the .mjs is not copied: the source tree's copy then.
+const SENDER = [
+  new URL('../scenarios/security/flood-sender.mjs', import.meta.url),
+  new URL('../../../test/scenarios/security/flood-sender.mjs', import.meta.url),
+].map((u) => fileURLToPath(u)).find((p) => existsSync(p)) ?? fileURLToPath(new URL('../scenarios/security/flood-sender.mjs', import.meta.url));
 
 export function startFlood(o: FloodOptions): Flood {
   const n = Math.max(1, o.processes ?? 1);
@@ -50,6 +58,7 @@ export function startFlood(o: FloodOptions): Flood {
     // plain node, no loader inherited from the test runner: the sender is JavaScript
     const child = fork(SENDER, [], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     children.push(child);
+    o.onSpawn?.(child);
     const killer = setTimeout(() => child.kill('SIGKILL'), o.durationMs + 8000);
     killer.unref();
     results.push(
