@@ -258,6 +258,26 @@ export function listElementEnd(v: string, i: number, n: number): number {
   return n;
 }
 
+/** listElementEnd over the bytes b[i, n). */
+export function listElementEndB(b: Uint8Array, i: number, n: number): number {
+  let inAngle = false;
+  for (; i < n; i++) {
+    const c = b[i]!;
+    if (c === 0x22 && !inAngle) {
+      let j = i + 1;
+      for (; j < n; j++) {
+        const d = b[j]!;
+        if (d === 0x5c) j++;
+        else if (d === 0x22) break;
+      }
+      i = j;
+    } else if (c === 0x3c) inAngle = true;
+    else if (c === 0x3e) inAngle = false;
+    else if (c === 0x2c && !inAngle) return i;
+  }
+  return n;
+}
+
 function pushTrimmed(v: string, a: number, b: number, out: string[]): void {
   while (a < b && isSpace(v.charCodeAt(a))) a++;
   while (b > a && isSpace(v.charCodeAt(b - 1))) b--;

@@ -1,8 +1,8 @@
 // The lazy message view: the parse recorded where things are; values are
 // decoded when asked for, and edits are recorded and applied by serialize().
 
-import { H_CALL_ID, H_CONTACT, H_FROM, H_RECORD_ROUTE, H_ROUTE, H_TO, canonicalName, isListHeader, listElementEnd, splitList, trimWs, unfold } from './headers.js';
-import { parseNameAddr, parseNameAddrRange, type NameAddr } from './nameaddr.js';
+import { H_CALL_ID, H_CONTACT, H_FROM, H_RECORD_ROUTE, H_ROUTE, H_TO, canonicalName, isListHeader, listElementEndB, splitList, trimWs, unfold } from './headers.js';
+import { parseNameAddr, parseNameAddrBytes, type NameAddr } from './nameaddr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseVia, type Via } from './via.js';
 import { parseCSeq, type CSeq } from './cseq.js';
@@ -260,7 +260,7 @@ export class MessageView implements SipMessage {
       const k = this.idx[id]!;
       if (k < 0) return null;
       const o = k * 4;
-      if (this.offs[o + 3] === 0) return parseNameAddrRange(this.head, this.offs[o + 1]!, this.offs[o + 2]!) ?? null;
+      if (this.offs[o + 3] === 0) return parseNameAddrBytes(this.buf, this.head, this.offs[o + 1]!, this.offs[o + 2]!) ?? null;
     }
     const v = this.header(canon);
     return (v === undefined ? undefined : parseNameAddr(v)) ?? null;
@@ -283,6 +283,7 @@ export class MessageView implements SipMessage {
     const names = this.names;
     const offs = this.offs;
     const head = this.head;
+    const buf = this.buf;
     const n = names.length;
     const hint = canon === 'contact' ? this.idx[H_CONTACT]! : canon === 'route' ? this.idx[H_ROUTE]! : canon === 'record-route' ? this.idx[H_RECORD_ROUTE]! : 0;
     if (hint < 0) return out;
@@ -309,13 +310,13 @@ export class MessageView implements SipMessage {
       const b = offs[o + 2]!;
       while (a < b) {
         if (comma === -2 || (comma >= 0 && comma < a)) comma = head.indexOf(',', a);
-        const end = comma < 0 || comma >= b ? b : listElementEnd(head, a, b);
+        const end = comma < 0 || comma >= b ? b : listElementEndB(buf, a, b);
         let x = a;
         let y = end;
-        while (x < y && isWsCode(head.charCodeAt(x))) x++;
-        while (y > x && isWsCode(head.charCodeAt(y - 1))) y--;
+        while (x < y && isWsCode(buf[x]!)) x++;
+        while (y > x && isWsCode(buf[y - 1]!)) y--;
         if (y > x) {
-          const na = parseNameAddrRange(head, x, y);
+          const na = parseNameAddrBytes(buf, head, x, y);
           if (na === undefined) return undefined;
           out.push(na);
         }

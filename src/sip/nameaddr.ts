@@ -1,9 +1,9 @@
 // name-addr / addr-spec with header params: From, To, Contact, Route,
 // Record-Route, Reply-To, Refer-To … (RFC 3261 §20.10, §20.20, §20.39, §25.1).
 
-import { endOfQuoted, isLws, isToken, skipLws } from './chars.js';
-import { parseUri, schemeEnd, schemeEndIn, type SipUri } from './uri.js';
-import { PARAM_SPANS, atEnd, formatParams, paramsOf, spanIndex, walkParams, type Params } from './params.js';
+import { TOKEN, endOfQuoted, isLws, isToken, skipLws } from './chars.js';
+import { parseUri, schemeEnd, schemeEndB, schemeEndIn, type SipUri } from './uri.js';
+import { PARAM_SPANS, atEnd, atEndB, endOfQuotedB, formatParams, paramsOf, skipLwsB, spanIndex, spanIndexB, walkParams, walkParamsB, type Params } from './params.js';
 
 export interface NameAddr {
   /** Display name, unquoted and unescaped; '' when absent. */
@@ -168,6 +168,89 @@ export function parseNameAddrRange(v: string, start: number, n: number, validate
   const tA = kt >= 0 ? PARAM_SPANS[kt + 2]! : -1;
   const tB = tA >= 0 ? PARAM_SPANS[kt + 3]! : -1;
   return new ParsedNameAddr(v, dnKind, dnA, dnB, uA, uB, rest, pEnd, tA, tB, bracketed, known);
+}
+
+/**
+ * parseNameAddrRange (without URI validation) reading the bytes b of the
+ * message for a range of the head the parse found to be unfolded ASCII; v is
+ * the latin1 head string with the same offsets, used for slices.
+ */
+export function parseNameAddrBytes(b: Uint8Array, v: string, start: number, n: number): NameAddr | undefined {
+  let i = skipLwsB(b, start, n);
+  let dnKind = 0;
+  let dnA = 0;
+  let dnB = 0;
+  let bracketed = false;
+  if (i >= n) return undefined;
+  const c = b[i]!;
+  if (c === 0x22) {
+    const q = endOfQuotedB(b, i, n);
+    if (q < 0) return undefined;
+    dnKind = 1;
+    dnA = i + 1;
+    dnB = q - 1;
+    i = skipLwsB(b, q, n);
+    if (i >= n || b[i] !== 0x3c) return undefined;
+    bracketed = true;
+  } else if (c === 0x3c) {
+    bracketed = true;
+  } else {
+    let j = i;
+    let lastTokenEnd = i;
+    let spaced = false;
+    while (j < n) {
+      const d = b[j]!;
+      if (TOKEN[d] === 1) {
+        j++;
+        lastTokenEnd = j;
+      } else if (d === 0x20 || d === 0x09 || d === 0x0d || d === 0x0a) {
+        j++;
+        spaced = true;
+      } else break;
+    }
+    if (j < n && b[j] === 0x3c && lastTokenEnd > i) {
+      dnKind = spaced ? 3 : 2;
+      dnA = i;
+      dnB = lastTokenEnd;
+      i = j;
+      bracketed = true;
+    }
+  }
+  let rest: number;
+  let uA: number;
+  let uB: number;
+  if (bracketed) {
+    let close = i + 1;
+    while (close < n) {
+      const d = b[close]!;
+      if (d === 0x3e) break;
+      if (d === 0x20 || d === 0x09 || d === 0x0d || d === 0x0a) return undefined;
+      close++;
+    }
+    if (close >= n) return undefined;
+    uA = i + 1;
+    uB = close;
+    if (schemeEndB(b, uA, uB) < 0) return undefined;
+    rest = close + 1;
+  } else {
+    const s = i;
+    while (i < n) {
+      const d = b[i]!;
+      if (d === 0x3b || d === 0x20 || d === 0x09 || d === 0x0d || d === 0x0a || d === 0x2c) break;
+      i++;
+    }
+    uA = s;
+    uB = i;
+    if (schemeEndB(b, uA, uB) < 0) return undefined;
+    for (let k = uA; k < uB; k++) if (b[k] === 0x3f) return undefined;
+    rest = i;
+  }
+  const pEnd = walkParamsB(b, rest, n);
+  if (pEnd < 0 || !atEndB(b, pEnd, n)) return undefined;
+  const kt = spanIndexB(b, 'tag');
+  const tA = kt >= 0 ? PARAM_SPANS[kt + 2]! : -1;
+  const tB = tA >= 0 ? PARAM_SPANS[kt + 3]! : -1;
+  return new ParsedNameAddr(v, dnKind, dnA, dnB, uA, uB, rest, pEnd, tA, tB, bracketed, undefined);
 }
 
 function unquote(s: string): string {

@@ -6,12 +6,12 @@ import { isAscii } from 'node:buffer';
 import { TOKEN, parseDigits, isWs } from './chars.js';
 import {
   H_CONTENT_LENGTH, H_CSEQ, H_MAX_FORWARDS, H_VIA, KNOWN_IDS, NAME_CANON, NAME_HASH, NAME_ID, NAME_MASK, NAME_SLOTS, NAME_SPELLED,
-  canonicalName, listElementEnd, splitList,
+  canonicalName, listElementEndB, splitList,
 } from './headers.js';
 import { resolveLimits, type SipLimits } from './limits.js';
 import { MessageView, topLevelComma, type SipMessage } from './message.js';
 import { parseCSeq, parseCSeqRange } from './cseq.js';
-import { parseVia, parseViaRange, type Via } from './via.js';
+import { parseVia, parseViaBytes, type Via } from './via.js';
 import { parseNameAddr } from './nameaddr.js';
 import { parseUri, schemeEnd } from './uri.js';
 
@@ -316,6 +316,7 @@ function numberValue(m: MessageView, s: string, k: number, max: number): number 
 function fastVias(m: MessageView, s: string, count: number, maxVias: number): Via[] | undefined {
   const names = m.names;
   const offs = m.offs;
+  const buf = m.buf;
   const vias: Via[] = [];
   let comma = -2; // next ',' at or after the cursor (-1 none left, -2 not searched yet): one forward search over the head, so linear
   for (let k = m.idx[H_VIA]!; k < count; k++) {
@@ -327,14 +328,14 @@ function fastVias(m: MessageView, s: string, count: number, maxVias: number): Vi
     let any = false;
     while (a < b) {
       if (comma === -2 || (comma >= 0 && comma < a)) comma = s.indexOf(',', a);
-      const end = comma < 0 || comma >= b ? b : listElementEnd(s, a, b);
+      const end = comma < 0 || comma >= b ? b : listElementEndB(buf, a, b);
       let x = a;
       let y = end;
-      while (x < y && isWs(s.charCodeAt(x))) x++;
-      while (y > x && isWs(s.charCodeAt(y - 1))) y--;
+      while (x < y && isWs(buf[x]!)) x++;
+      while (y > x && isWs(buf[y - 1]!)) y--;
       if (y > x) {
         if (vias.length >= maxVias) return undefined;
-        const p = parseViaRange(s, x, y);
+        const p = parseViaBytes(buf, s, x, y);
         if (p === undefined) return undefined;
         vias.push(p);
         any = true;

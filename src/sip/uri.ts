@@ -36,6 +36,20 @@ export function schemeEndIn(s: string, a: number, b: number): number {
   return -1;
 }
 
+/** schemeEndIn over the bytes b[a, e). */
+export function schemeEndB(b: Uint8Array, a: number, e: number): number {
+  if (a >= e) return -1;
+  const c0 = b[a]! | 0x20;
+  if (!(c0 >= 0x61 && c0 <= 0x7a)) return -1;
+  const lim = e - a < 64 ? e : a + 64;
+  for (let i = a + 1; i < lim; i++) {
+    const c = b[i]!;
+    if (c === 0x3a) return i;
+    if (SCHEME[c] !== 1) return -1;
+  }
+  return -1;
+}
+
 /** Parses a sip:, sips: or tel: URI; undefined for other schemes or malformed input. */
 export function parseUri(s: string): SipUri | undefined {
   const colon = schemeEnd(s);

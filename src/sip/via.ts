@@ -1,7 +1,7 @@
 // Via (RFC 3261 §20.42, §18.2.1) and the RFC 3581 rport extension.
 
-import { HOST, isLws, isToken, parseDigits, skipLws } from './chars.js';
-import { PARAM_SPANS, atEnd, formatParams, paramsOf, spanIndex, walkParams, type Params } from './params.js';
+import { HOST, TOKEN, isLws, isToken, parseDigits, skipLws } from './chars.js';
+import { PARAM_SPANS, atEnd, atEndB, formatParams, paramsOf, skipLwsB, spanIndex, spanIndexB, walkParams, walkParamsB, type Params } from './params.js';
 
 export interface Via {
   /** 'SIP/2.0' (normalized: no LWS, protocol name uppercased). */
@@ -102,6 +102,114 @@ export function parseViaRange(v: string, start: number, n: number): Via | undefi
   const sip20 =
     p1 - nameA === 3 && v.charCodeAt(nameA) === 0x53 && v.charCodeAt(nameA + 1) === 0x49 && v.charCodeAt(nameA + 2) === 0x50 &&
     p2 - verA === 3 && v.charCodeAt(verA) === 0x32 && v.charCodeAt(verA + 1) === 0x2e && v.charCodeAt(verA + 2) === 0x30;
+  return new ParsedVia(
+    v,
+    sip20 ? 'SIP/2.0' : v.slice(nameA, p1).toUpperCase() + '/' + v.slice(verA, p2),
+    transport,
+    hA,
+    hB,
+    port,
+    bA,
+    bA >= 0 ? sp[kb + 3]! : -1,
+    rA,
+    rA >= 0 ? sp[kv + 3]! : -1,
+    rport,
+    i,
+    pEnd,
+  );
+}
+
+/**
+ * parseViaRange reading the bytes b (the message buffer) for a range of the
+ * head the parse found to be unfolded ASCII; v is the latin1 head string with
+ * the same offsets, used for slices. Accepts exactly what parseViaRange does.
+ */
+export function parseViaBytes(b: Uint8Array, v: string, start: number, n: number): Via | undefined {
+  let i = start;
+  let sip20 = false;
+  let nameA = 0, p1 = 0, verA = 0, p2 = 0;
+  // The usual spelling 'SIP/2.0/' in one go; otherwise the general grammar.
+  if (n - i > 8 && b[i] === 0x53 && b[i + 1] === 0x49 && b[i + 2] === 0x50 && b[i + 3] === 0x2f && b[i + 4] === 0x32 && b[i + 5] === 0x2e && b[i + 6] === 0x30 && b[i + 7] === 0x2f) {
+    sip20 = true;
+    i += 8;
+    if (TOKEN[b[i]!] !== 1) i = skipLwsB(b, i, n);
+  } else {
+    i = skipLwsB(b, i, n);
+    nameA = i;
+    while (i < n && TOKEN[b[i]!] === 1) i++;
+    p1 = i;
+    if (p1 === nameA) return undefined;
+    i = skipLwsB(b, p1, n);
+    if (i >= n || b[i] !== 0x2f) return undefined;
+    i = skipLwsB(b, i + 1, n);
+    verA = i;
+    while (i < n && TOKEN[b[i]!] === 1) i++;
+    p2 = i;
+    if (p2 === verA) return undefined;
+    i = skipLwsB(b, p2, n);
+    if (i >= n || b[i] !== 0x2f) return undefined;
+    i = skipLwsB(b, i + 1, n);
+    sip20 =
+      p1 - nameA === 3 && b[nameA] === 0x53 && b[nameA + 1] === 0x49 && b[nameA + 2] === 0x50 &&
+      p2 - verA === 3 && b[verA] === 0x32 && b[verA + 1] === 0x2e && b[verA + 2] === 0x30;
+  }
+  const tA = i;
+  while (i < n && TOKEN[b[i]!] === 1) i++;
+  if (i === tA) return undefined;
+  const transport = transportName(v, tA, i);
+  if (i >= n) return undefined;
+  const c = b[i]!;
+  if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return undefined; // LWS between sent-protocol and sent-by
+  i = skipLwsB(b, i, n);
+  const hA = i;
+  if (i < n && b[i] === 0x5b) {
+    const close = v.indexOf(']', i);
+    if (close < 0 || close >= n) return undefined;
+    i = close + 1;
+    if (i - hA === 2) return undefined; // '[]'
+  } else {
+    while (i < n) {
+      const d = b[i]!;
+      if (d === 0x3a || HOST[d] !== 1) break;
+      i++;
+    }
+    if (i === hA) return undefined;
+  }
+  const hB = i;
+  let port: number | undefined;
+  let j = i < n && b[i] === 0x3a ? i : skipLwsB(b, i, n);
+  if (j < n && b[j] === 0x3a) {
+    j = skipLwsB(b, j + 1, n);
+    let p = 0;
+    const ps = j;
+    while (j < n) {
+      const d = b[j]! - 0x30;
+      if (d < 0 || d > 9) break;
+      p = p * 10 + d;
+      if (p > 65535) return undefined;
+      j++;
+    }
+    if (j === ps) return undefined;
+    port = p;
+    i = j;
+  }
+  const pEnd = walkParamsB(b, i, n);
+  if (pEnd < 0 || !atEndB(b, pEnd, n)) return undefined;
+  const sp = PARAM_SPANS;
+  const kr = spanIndexB(b, 'rport');
+  let rport: number | null | undefined;
+  if (kr >= 0) {
+    if (sp[kr + 2]! < 0) rport = null;
+    else {
+      const num = parseDigits(v, sp[kr + 2]!, sp[kr + 3]!, 65535);
+      if (num < 0) return undefined;
+      rport = num;
+    }
+  }
+  const kb = spanIndexB(b, 'branch');
+  const kv = spanIndexB(b, 'received');
+  const bA = kb >= 0 ? sp[kb + 2]! : -1;
+  const rA = kv >= 0 ? sp[kv + 2]! : -1;
   return new ParsedVia(
     v,
     sip20 ? 'SIP/2.0' : v.slice(nameA, p1).toUpperCase() + '/' + v.slice(verA, p2),
