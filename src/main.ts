@@ -90,7 +90,7 @@ export async function startPalisade(config: PalisadeConfig, opts: StartOptions =
 
   // media anchoring (docs/media.md): the relay's workers start before any call can arrive
   const media = config.media.enabled
-    ? createMediaLayer({ engine: await createRelayEngine({ ...relayOptionsFromConfig(config.media), metrics }), config, logger })
+    ? createMediaLayer({ engine: await createRelayEngine({ ...relayOptionsFromConfig(config.media), metrics }), config, logger, spares: 2 })
     : undefined;
 
   let http: AddressInfo | undefined;

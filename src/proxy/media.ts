@@ -6,6 +6,7 @@
 // address, port, profile and keys on the receiver's realm, under the SRTP policy of
 // each side. See docs/media.md.
 import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { MediaConfig, RealmName, SrtpPolicyName } from '../config/schema.js';
 import type { LocalEndpoint, MediaDirection, MediaEngine, MediaResult, RemoteSpec, SessionStats, SrtpSuite } from '../media/engine.js';
@@ -34,6 +35,12 @@ export interface MediaLayerOptions {
   readonly onSessionEnd?: (key: string, end: { reason: string; stats: SessionStats | undefined }) => void;
   /** How long an ended call's key is remembered, so a straggling body cannot allocate ports again (default 5 min). */
   readonly tombstoneMs?: number;
+  /**
+   * Relay sessions kept allocated ahead of calls (default 0). With one at hand a call's
+   * first offer is rewritten at once instead of after a round trip to a relay worker,
+   * so the INVITE leaves as fast as without media (and a CANCEL cannot overtake it).
+   */
+  readonly spares?: number;
 }
 
 export interface MediaLayer extends MediaHooks {
@@ -92,11 +99,13 @@ interface Offer {
 
 interface Call {
   readonly key: string;
+  /** The relay's session id: the key, or the id of the spare session the call took. */
+  sessionId: string;
   readonly legs: Readonly<Record<RealmName, Leg>>;
   allocated: boolean;
   ended: boolean;
-  /** Bodies of one call are handled one at a time, in the order they came. */
-  chain: Promise<unknown>;
+  /** While an allocation is in flight, later bodies of the call wait behind it (in order). */
+  pending: Promise<unknown> | undefined;
   offer: Offer | undefined;
 }
 
@@ -121,13 +130,6 @@ function usableCrypto(info: MediaInfo): SdesCrypto | undefined {
     if (r.ok && RELAY_SUITES.has(r.crypto.suite.name) && r.crypto.keys.length === 1) return r.crypto;
   }
   return undefined;
-}
-
-function errorStatus(r: MediaResult<unknown>): { status: number; reason: string } | undefined {
-  if (r.ok) return undefined;
-  const code = r.error.code;
-  if (code === 'bad_request' || code === 'srtp_unsupported') return { status: 488, reason: code };
-  return { status: 503, reason: code };
 }
 
 export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
@@ -158,12 +160,20 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
   };
 
   engine.onEnd((e) => {
-    const call = calls.get(e.sessionId);
+    // a spare nobody took timed out like any silent session: replace it
+    const spareAt = spares.findIndex((s) => s.id === e.sessionId);
+    if (spareAt >= 0) {
+      spares.splice(spareAt, 1);
+      refill();
+      return;
+    }
+    const call = bySession.get(e.sessionId);
     if (!call) return;
+    bySession.delete(e.sessionId);
     // the engine freed the ports itself: forget the call, never delete it again
     call.ended = true;
     call.allocated = false;
-    calls.delete(call.key);
+    if (calls.get(call.key) === call) calls.delete(call.key);
     bury(call.key);
     logger?.info({ key: call.key, reason: e.reason }, 'media session ended by the relay');
     opts.onSessionEnd?.(call.key, { reason: e.reason, stats: e.stats });
@@ -176,44 +186,88 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
     });
   };
 
-  async function ensureSession(call: Call): Promise<MediaVerdict> {
-    if (call.allocated) return OK;
+  const bySession = new Map<string, Call>();
+  const spares: { id: string; locals: readonly [LocalEndpoint, LocalEndpoint] }[] = [];
+  const spareTarget = opts.spares ?? 0;
+  let filling = 0;
+  let spareSeq = 0;
+
+  function refill(): void {
+    while (!closed && spares.length + filling < spareTarget) {
+      filling++;
+      const id = `spare-${process.pid}-${++spareSeq}-${randomInt(1, 2 ** 40)}`;
+      engine.allocate({ id, legs: [{ realm: 'external' }, { realm: 'internal' }] }).then((r) => {
+        filling--;
+        if (!r.ok) return; // no retry loop: the next call that takes a spare asks again
+        if (closed) void engine.delete(id);
+        else spares.push({ id, locals: r.value });
+      }, () => {
+        filling--;
+      });
+    }
+  }
+
+  function adopt(call: Call, id: string, locals: readonly [LocalEndpoint, LocalEndpoint]): void {
+    call.sessionId = id;
+    call.allocated = true;
+    call.legs.external.local = locals[0];
+    call.legs.internal.local = locals[1];
+    bySession.set(id, call);
+  }
+
+  function takeSpare(call: Call): boolean {
+    const s = spares.shift();
+    if (!s) return false;
+    adopt(call, s.id, s.locals);
+    refill();
+    return true;
+  }
+
+  async function allocate(call: Call): Promise<MediaVerdict> {
     const r = await engine.allocate({ id: call.key, legs: [{ realm: 'external' }, { realm: 'internal' }] });
     if (!r.ok) {
       logger?.warn({ key: call.key, code: r.error.code, message: r.error.message }, 'media allocation failed');
       return refuse(503, r.error.code);
     }
-    call.allocated = true;
-    call.legs.external.local = r.value[0];
-    call.legs.internal.local = r.value[1];
+    adopt(call, call.key, r.value);
     if (call.ended) return refuse(503, 'call_ended'); // end() queued the delete behind us
     return OK;
   }
 
-  async function setRemote(call: Call, leg: Leg, info: MediaInfo, sdp: Sdp, srtp: RemoteSpec['srtp'], mux: boolean): Promise<MediaVerdict> {
+  /** Control messages to the relay go out without waiting: a worker handles them in order, and what it could refuse was checked here. */
+  function send(call: Call, what: string, p: Promise<MediaResult<unknown>>): void {
+    p.then((r) => {
+      if (!r.ok && r.error.code !== 'unknown_session') logger?.warn({ key: call.key, what, code: r.error.code, message: r.error.message }, 'relay refused a media update');
+    }, (err: unknown) => {
+      logger?.error({ key: call.key, what, err: err instanceof Error ? err.message : String(err) }, 'relay update failed');
+    });
+  }
+
+  function setRemote(call: Call, leg: Leg, info: MediaInfo, sdp: Sdp, srtp: RemoteSpec['srtp'], mux: boolean): MediaVerdict {
     const dir: MediaDirection = info.rejected || info.holdByAddress ? 'inactive' : info.direction;
     // RFC 2543 hold (c=0.0.0.0) says where not to send; the previous far end stays.
     if (!info.rejected && !info.holdByAddress && info.connection !== undefined) {
+      const address = info.connection.address;
+      const family = isIP(address);
+      // what the relay would refuse, refused here so the update can go out unawaited
+      if (family === 0 || (family === 6) !== leg.local!.address.includes(':')) {
+        logger?.info({ key: call.key, realm: leg.realm, address }, 'far end is not an IP literal of the leg\'s family');
+        return refuse(488, 'bad_address');
+      }
       const codec = codecOf(sdp, info.index, info.formats);
       const remote: RemoteSpec = {
-        address: info.connection.address,
+        address,
         rtpPort: info.port,
-        ...(info.rtcp !== undefined && !mux ? { rtcpPort: info.rtcp.port } : {}),
+        ...(info.rtcp !== undefined && !mux && info.rtcp.port > 0 ? { rtcpPort: info.rtcp.port } : {}),
         rtcpMux: mux,
         ...(codec ? { codec: codec.codec, clockRate: codec.clockRate } : {}),
         ...(srtp ? { srtp } : {}),
       };
-      const u = await engine.update(call.key, leg.index, remote);
-      const bad = errorStatus(u);
-      if (bad) {
-        logger?.info({ key: call.key, realm: leg.realm, error: u.ok ? undefined : u.error.message }, 'relay refused the far end');
-        return refuse(bad.status, bad.reason);
-      }
+      send(call, 'update', engine.update(call.sessionId, leg.index, remote));
       leg.remote = remote;
     }
-    const d = await engine.direction(call.key, leg.index, dir);
-    const bad = errorStatus(d);
-    return bad ? refuse(bad.status, bad.reason) : OK;
+    send(call, 'direction', engine.direction(call.sessionId, leg.index, dir));
+    return OK;
   }
 
   /** Rewrites the SDP for `to`'s leg and puts it into the message; the leg's o= state advances. */
@@ -241,13 +295,17 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
     return k.tag === tag ? k : { ...k, tag };
   }
 
-  async function onOffer(call: Call, ctx: MediaContext, sdp: Sdp, location: SdpLocation): Promise<MediaVerdict> {
-    const from = call.legs[ctx.from];
-    const to = call.legs[ctx.to];
+  function decide(ctx: MediaContext, sdp: Sdp) {
     const infos = mediaInfos(sdp);
     const keys = infos.map(usableCrypto);
     const offered = infos.map((m, i) => ({ proto: m.proto, port: m.port, crypto: keys[i] !== undefined }));
-    const decision = decideOffer(offered, policyOf(ctx.from, ctx.trunk), policyOf(ctx.to, ctx.trunk));
+    return { infos, keys, decision: decideOffer(offered, policyOf(ctx.from, ctx.trunk), policyOf(ctx.to, ctx.trunk)) };
+  }
+
+  function onOffer(call: Call, ctx: MediaContext, sdp: Sdp, location: SdpLocation): MediaVerdict {
+    const from = call.legs[ctx.from];
+    const to = call.legs[ctx.to];
+    const { infos, keys, decision } = decide(ctx, sdp);
     if (!decision.ok) {
       // a crypto line that is there but unusable is the reason worth logging
       const sdes = infos[decision.index]?.crypto[0];
@@ -255,9 +313,8 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
       logger?.info({ key: call.key, reason: decision.reason, detail: decision.detail, sdes: why && !why.ok ? why.reason : undefined }, 'offer refused by SRTP policy');
       return refuse(488, decision.reason);
     }
+    if (!call.allocated) return refuse(503, 'no_session');
     const primary = decision.media.findIndex((d) => d.kind === 'relay');
-    const alloc = await ensureSession(call);
-    if (!alloc.ok) return alloc;
 
     let answer: LegPresentation | undefined;
     let answerKey: SdesCrypto | undefined;
@@ -279,7 +336,7 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
         srtp = { rx: { suite: theirs.suite.name, key: rawKey(theirs) }, tx: { suite: answerKey.suite.name, key: rawKey(answerKey) } };
       }
       if (presented.crypto) presentedKeys = suitesToOffer().map((s, i) => ourKey(to, s, i + 1));
-      const set = await setRemote(call, from, info, sdp, srtp, offererMux);
+      const set = setRemote(call, from, info, sdp, srtp, offererMux);
       if (!set.ok) return set;
     }
     if (call.ended) return refuse(503, 'call_ended');
@@ -306,7 +363,7 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
     return OK;
   }
 
-  async function onAnswer(call: Call, ctx: MediaContext, sdp: Sdp, location: SdpLocation, o: Offer): Promise<MediaVerdict> {
+  function onAnswer(call: Call, ctx: MediaContext, sdp: Sdp, location: SdpLocation, o: Offer): MediaVerdict {
     const answerer = call.legs[ctx.from];
     const offerer = call.legs[ctx.to];
     const infos = mediaInfos(sdp);
@@ -314,8 +371,6 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
       logger?.info({ key: call.key, offered: o.count, answered: infos.length }, 'answer with a different number of m= lines');
       return refuse(488, 'answer_mismatch');
     }
-    const alloc = await ensureSession(call);
-    if (!alloc.ok) return alloc;
     let rejected = true;
     if (o.primary >= 0) {
       const info = infos[o.primary]!;
@@ -341,14 +396,10 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
       const srtp: RemoteSpec['srtp'] = check.srtp && theirs && ours
         ? { rx: { suite: theirs.suite.name, key: rawKey(theirs) }, tx: { suite: ours.suite.name, key: rawKey(ours) } }
         : undefined;
-      const set = await setRemote(call, answerer, info, sdp, srtp, o.presentedMux && info.rtcpMux);
+      const set = setRemote(call, answerer, info, sdp, srtp, o.presentedMux && info.rtcpMux);
       if (!set.ok) return set;
-      if (rejected) {
-        // the answerer refused the stream: the offerer's side goes quiet too
-        const d = await engine.direction(call.key, offerer.index, 'inactive');
-        const bad = errorStatus(d);
-        if (bad) return refuse(bad.status, bad.reason);
-      }
+      // the answerer refused the stream: the offerer's side goes quiet too
+      if (rejected) send(call, 'direction', engine.direction(call.sessionId, offerer.index, 'inactive'));
     }
     if (call.ended) return refuse(503, 'call_ended');
     const targets: (MediaTarget | undefined)[] = infos.map((info, i) => {
@@ -372,11 +423,11 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
   }
 
   /** An offer refused by a final non-2xx: the state before it comes back (RFC 3264 §5: the old session stays). */
-  async function rollback(call: Call, o: Offer): Promise<void> {
+  function rollback(call: Call, o: Offer): void {
     call.offer = o.previous;
     const leg = call.legs[o.offerer];
     if (o.previousRemote !== undefined && call.allocated && !call.ended) {
-      await engine.update(call.key, leg.index, o.previousRemote);
+      send(call, 'update', engine.update(call.sessionId, leg.index, o.previousRemote));
       leg.remote = o.previousRemote;
     }
   }
@@ -408,14 +459,21 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
     return 'strip';
   }
 
-  async function handle(call: Call, ctx: MediaContext): Promise<MediaVerdict> {
+  type Found = ReturnType<typeof findSdp>;
+
+  /** Whether this body needs the call's relay session (an offer or answer to rewrite). */
+  function needsSession(call: Call, ctx: MediaContext, found: Found): boolean {
+    return found.kind === 'sdp' && ctx.status < 300 && classify(call, ctx) !== 'strip';
+  }
+
+  /** Everything but the allocation is synchronous: the rewritten body is ready when this returns. */
+  function handle(call: Call, ctx: MediaContext, found: Found): MediaVerdict {
     if (call.ended || closed) return refuse(503, 'call_ended');
-    const found = findSdp(ctx.msg);
     if (found.kind === 'none') return OK;
     const o = call.offer;
     if (ctx.status >= 300) {
       // a failure answering an offer: the offer is void; an SDP in it (488 with capabilities) must not cross
-      if (o && !o.answered && o.offerer === ctx.to && !o.inResponse && o.method === ctx.method) await rollback(call, o);
+      if (o && !o.answered && o.offerer === ctx.to && !o.inResponse && o.method === ctx.method) rollback(call, o);
       ctx.msg.setBody(Buffer.alloc(0));
       return OK;
     }
@@ -430,7 +488,8 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
       return OK;
     }
     if (kind === 'offer') return onOffer(call, ctx, found.sdp, found.location);
-    const v = await onAnswer(call, ctx, found.sdp, found.location, o!);
+    if (!call.allocated) return refuse(503, 'no_session');
+    const v = onAnswer(call, ctx, found.sdp, found.location, o!);
     if (!v.ok && ctx.method === 'ACK') {
       // an ACK cannot be refused: the call is up without agreed media, so it ends (BYE both ways)
       fireEnd(call.key, `answer_refused_${v.reason}`);
@@ -438,11 +497,22 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
     return v;
   }
 
+  /** Runs `job` after whatever the call is waiting for, keeping the call's bodies in order. */
+  function queue(call: Call, job: () => MediaVerdict | Promise<MediaVerdict>): Promise<MediaVerdict> {
+    const run = (call.pending ?? Promise.resolve()).then(job);
+    const tail = run.catch(() => undefined);
+    call.pending = tail;
+    void tail.then(() => {
+      if (call.pending === tail) call.pending = undefined;
+    });
+    return run;
+  }
+
   function callFor(key: string): Call | undefined {
     let call = calls.get(key);
     if (call) return call;
     if (tombstones.has(key) || closed) return undefined;
-    call = { key, legs: { external: newLeg('external'), internal: newLeg('internal') }, allocated: false, ended: false, chain: Promise.resolve(), offer: undefined };
+    call = { key, sessionId: key, legs: { external: newLeg('external'), internal: newLeg('internal') }, allocated: false, ended: false, pending: undefined, offer: undefined };
     calls.set(key, call);
     return call;
   }
@@ -454,15 +524,19 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
     bury(key);
     call.ended = true;
     // behind whatever is in flight for the call: an allocation finishing later is freed too
-    call.chain = call.chain.then(async () => {
+    const free = async (): Promise<void> => {
       if (!call.allocated) return;
       call.allocated = false;
-      const r = await engine.delete(key);
+      bySession.delete(call.sessionId);
+      const r = await engine.delete(call.sessionId);
       opts.onSessionEnd?.(key, { reason: 'call_ended', stats: r.ok ? r.value : undefined });
-    }).catch((err: unknown) => {
+    };
+    (call.pending ?? Promise.resolve()).then(free).catch((err: unknown) => {
       logger?.error({ key, err: err instanceof Error ? err.message : String(err) }, 'media delete failed');
     });
   }
+
+  refill();
 
   return {
     process(ctx) {
@@ -478,9 +552,20 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
         }
         return refuse(503, 'call_ended');
       }
-      const run = call.chain.then(() => handle(call, ctx));
-      call.chain = run.catch(() => undefined);
-      return run;
+      if (call.pending) return queue(call, () => handle(call, ctx, findSdp(ctx.msg)));
+      const found = findSdp(ctx.msg);
+      if (!call.allocated && !call.ended && needsSession(call, ctx, found) && !takeSpare(call)) {
+        // an offer policy refuses costs no allocation
+        if (found.kind === 'sdp' && classify(call, ctx) === 'offer') {
+          const d = decide(ctx, found.sdp).decision;
+          if (!d.ok) return handle(call, ctx, found);
+        }
+        return queue(call, async () => {
+          const a = await allocate(call);
+          return a.ok ? handle(call, ctx, found) : a;
+        });
+      }
+      return handle(call, ctx, found);
     },
     end,
     onEnd(cb) {
@@ -488,9 +573,10 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
     },
     async close() {
       closed = true;
-      const pending = [...calls.values()].map((c) => c.chain);
+      const pending = [...calls.values()].map((c) => c.pending);
       calls.clear();
       await Promise.allSettled(pending);
+      if (opts.ownsEngine === false) await Promise.allSettled(spares.splice(0).map((s) => engine.delete(s.id)));
       if (opts.ownsEngine !== false) await engine.close();
     },
     sessionCount: () => calls.size,

@@ -436,4 +436,30 @@ describe('sessions: allocation, end, engine end', () => {
     expect(engine.log.filter((l) => l.startsWith('allocate'))).toHaveLength(1);
     expect(engine.sessions.get('k')!.remotes.map((r) => r?.address)).toEqual([CALLER, SOFTSWITCH]);
   });
+
+  it('with a spare session at hand the first offer is rewritten synchronously; the spare is replaced', async () => {
+    const config = configSchema.parse({});
+    const engine = fakeEngine();
+    const layer = createMediaLayer({ engine, config, spares: 1 });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(engine.allocated).toBe(1);
+    const inv = request('INVITE', 1, callerSdp());
+    const v = layer.process(ctx('k', 'external', inv));
+    expect(v).toEqual({ ok: true }); // not a promise
+    expect(audio(bodyOf(inv)).c).toEqual([INT_RELAY]);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(engine.allocated).toBe(2);
+    const [spareId] = [...engine.sessions.keys()].filter((id) => engine.sessions.get(id)!.remotes[0] === undefined);
+    // a spare that times out unused is replaced; a call's session ending reaches the core with the call's key
+    const got: string[] = [];
+    layer.onEnd((k, r) => got.push(`${k}:${r}`));
+    engine.end(spareId!, 'media_timeout');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(engine.allocated).toBe(3);
+    expect(got).toEqual([]);
+    const callSession = [...engine.sessions.keys()].find((id) => engine.sessions.get(id)!.remotes[0] !== undefined)!;
+    engine.end(callSession, 'media_timeout');
+    expect(got).toEqual(['k:media_timeout']);
+    await layer.close();
+  });
 });
