@@ -188,9 +188,39 @@ export function createMetrics(opts: { version: string; defaultMetrics?: boolean 
   return m;
 }
 
+type Child = { inc(v?: number): void };
+const childCache = new WeakMap<Metrics, Map<string, Child>>();
+
+/**
+ * Counts one SIP message. prom-client hashes a label object on every inc(); this runs
+ * for every message in and out, so the labelled children are looked up once per
+ * combination and kept.
+ */
+export function countMessage(m: Metrics, realm: string, transport: string, direction: Direction, kind: string): void {
+  let cache = childCache.get(m);
+  if (cache === undefined) {
+    cache = new Map();
+    childCache.set(m, cache);
+  }
+  const key = realm + transport + direction + kind;
+  let child = cache.get(key);
+  if (child === undefined) {
+    child = m.sipMessages.labels({ realm, transport, direction, kind });
+    cache.set(key, child);
+  }
+  child.inc();
+}
+
+const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx', '6xx', '7xx', '8xx', '9xx'];
+
+/** '2xx' for 200–299 and so on, without building a string per message. */
+export function statusClass(status: number): string {
+  return CLASSES[Math.floor(status / 100) % 10]!;
+}
+
 /** Label for the `kind` of a message: the method of a request, the status class of a response. */
 export function messageKind(method: string, status: number): string {
-  if (status > 0) return `${Math.floor(status / 100)}xx`;
+  if (status > 0) return statusClass(status);
   return KNOWN_METHODS.has(method) ? method : 'other';
 }
 

@@ -4,11 +4,11 @@
 // the Call-ID is replaced; what must come back (the other side's Vias, its Contact,
 // its route set, its Call-ID) is kept in transaction and dialog state, or, for
 // registrations, sealed into the Contact we hand the registrar.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { PalisadeConfig, RealmName, Transport } from '../config/schema.js';
-import type { Metrics } from '../observability/metrics.js';
+import { countMessage, statusClass, type Metrics } from '../observability/metrics.js';
 import { buildResponse, formatNameAddr, parseNameAddr, parseUri, type SipMessage, type SipUri } from '../sip/index.js';
 import type { TransportManager } from '../transport/index.js';
 import type { Destination, ListenerInfo, Source } from '../transport/types.js';
@@ -173,13 +173,13 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
   }
 
   function countOut(realm: RealmName, transport: Transport, kind: string): void {
-    metrics.sipMessages.inc({ realm, transport, direction: 'out', kind });
+    countMessage(metrics, realm, transport, 'out', kind);
   }
 
   function reply(req: SipMessage, source: Source, status: number, reason: string, headers?: Array<[string, string]>): void {
     stampReceived(req, source);
     const bytes = buildResponse(req, status, reason, { headers });
-    if (transports.send(responseDestination(req, source, config.sip.forceRport), bytes)) countOut(source.realm, source.transport, `${Math.floor(status / 100)}xx`);
+    if (transports.send(responseDestination(req, source, config.sip.forceRport), bytes)) countOut(source.realm, source.transport, statusClass(status));
   }
 
   function sourceFlow(source: Source): Flow {
@@ -187,11 +187,11 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
   }
 
   function newCallId(): string {
-    return randomBytes(12).toString('hex');
+    return randomHex(12);
   }
 
   function newToken(): string {
-    return randomBytes(8).toString('hex');
+    return randomHex(8);
   }
 
   const other = (r: RealmName): RealmName => (r === 'external' ? 'internal' : 'external');
@@ -420,7 +420,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       const c = req.cseq();
       req.setHeader('CSeq', `${c.seq + p.cseqDelta} ${c.method}`);
     }
-    if (server) byServer.set(skey, p);
+    // only a pending INVITE can be CANCELled; other requests need no index by server key
+    if (server && method === 'INVITE') byServer.set(skey, p);
     return p;
   }
 
@@ -431,10 +432,17 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
 
   async function routeToTarget(p: Pending, target: UriTarget): Promise<void> {
     let hops: Hop[];
-    try {
-      hops = await deps.resolver.resolve(target);
-    } catch {
-      hops = [];
+    if (isIP(target.host) !== 0) {
+      // a literal address needs no resolver: send in this same turn of the event loop,
+      // so a CANCEL right behind the INVITE finds it already on its way
+      const transport = target.transport ?? (target.secure ? 'tls' : 'udp');
+      hops = [{ address: target.host, port: target.port ?? (transport === 'tls' ? 5061 : 5060), transport }];
+    } else {
+      try {
+        hops = await deps.resolver.resolve(target);
+      } catch {
+        hops = [];
+      }
     }
     if (p.cancelled) return;
     p.hops = hops;
@@ -606,7 +614,9 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const top = req.topVia()!;
     const inviteKey = txKey(req, top.branch, sentBy, 'INVITE');
     const p = byServer.get(inviteKey);
-    if (!p || p.method !== 'INVITE') {
+    // an INVITE already answered finally is forgotten here but its transaction lives on:
+    // the CANCEL matches it and has no effect (RFC 3261 §9.2), so it still gets its 200
+    if (!p && !layer.findServer(inviteKey)) {
       reply(req, source, 481, 'Call/Transaction Does Not Exist');
       return;
     }
@@ -614,7 +624,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const cancelKey = txKey(req, top.branch, sentBy, 'CANCEL');
     const st = layer.createServer({ key: cancelKey, method: 'CANCEL', target: sendTargetFor(respFlow(req, source)) });
     if (st.respond(200, buildResponse(req, 200, 'OK'))) countOut(source.realm, source.transport, '2xx');
-    if (p.final) return;
+    if (!p || p.final) return;
     p.cancelled = true;
     if (!p.client) {
       // still resolving where to send it: answer the INVITE ourselves
@@ -720,6 +730,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       }
       if (!p.final) {
         p.final = true;
+        byServer.delete(p.serverKey);
         if (p.method === 'INVITE') {
           const outcome: Outcome = status < 300 ? 'answered' : status === 486 || status === 600 ? 'busy' : status === 487 ? 'cancelled' : status === 408 ? 'timeout' : 'failed';
           if (status >= 300) {
@@ -793,7 +804,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     }
     headerPolicy.apply(res, p.fromRealm);
     const bytes = res.serialize();
-    if (p.server?.respond(res.status, bytes)) countOut(p.fromRealm, p.source.transport, `${Math.floor(res.status / 100)}xx`);
+    if (p.server?.respond(res.status, bytes)) countOut(p.fromRealm, p.source.transport, statusClass(res.status));
   }
 
   function trackDialog(p: Pending, res: SipMessage, status: number): void {
@@ -908,6 +919,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
   /** Answers the sender ourselves (no response came from the other side). */
   function finishServer(p: Pending, status: number, reason: string, outcome: Outcome): void {
     p.final = true;
+    byServer.delete(p.serverKey);
     if (p.method === 'INVITE') countCall(p, outcome);
     if (p.initial && p.dialog?.state === 'early') dropDialog(p.dialog);
     releaseOf(p);
@@ -921,7 +933,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     lines.push(`To: ${to}`, `Call-ID: ${p.callIdFrom}`);
     const c = p.out.cseq();
     lines.push(`CSeq: ${c.seq - p.cseqDelta} ${c.method}`, 'Content-Length: 0', '', '');
-    if (p.server.respond(status, Buffer.from(lines.join('\r\n'), 'latin1'))) countOut(p.fromRealm, p.source.transport, `${Math.floor(status / 100)}xx`);
+    if (p.server.respond(status, Buffer.from(lines.join('\r\n'), 'latin1'))) countOut(p.fromRealm, p.source.transport, statusClass(status));
   }
 
   function failover(p: Pending): boolean {

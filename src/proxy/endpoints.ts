@@ -1,6 +1,7 @@
 // Palisade's own presence on each realm: which listener sends to a hop, and the Via,
 // Contact and branch it writes. Nothing here names the other realm.
 import { randomBytes } from 'node:crypto';
+import { randomToken } from './random.js';
 import { isIPv6 } from 'node:net';
 import type { RealmName, Transport } from '../config/schema.js';
 import type { ListenerInfo } from '../transport/types.js';
@@ -41,7 +42,7 @@ export function createEndpoints(listeners: readonly ListenerInfo[]): Endpoints {
     },
     byId: (id) => ids.get(id),
     // unpredictable, so nobody off-path can forge a response that matches our transaction
-    branch: () => `${prefix}.${randomBytes(9).toString('base64url')}`,
+    branch: () => `${prefix}.${randomToken(9)}`,
     isOurBranch: (b) => b !== undefined && b.startsWith(prefix),
     via: (l, branch) => `SIP/2.0/${l.transport.toUpperCase()} ${hostPort(l.advertise, l.port)};branch=${branch};rport`,
     contact: (l, user) => `sip:${user}@${hostPort(l.advertise, l.port)}${l.transport === 'udp' ? '' : `;transport=${l.transport}`}`,

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { PalisadeConfig } from '../config/schema.js';
 import { createSampledLog } from '../observability/logger.js';
-import { messageKind, type Metrics } from '../observability/metrics.js';
+import { countMessage, messageKind, type Metrics } from '../observability/metrics.js';
 import { parseDigestParams, parseMessage, type ParseErrorReason, type SipMessage } from '../sip/index.js';
 import type { InboundMessage, Source } from '../transport/types.js';
 import type { TransportManager } from '../transport/index.js';
@@ -58,7 +58,7 @@ export function createInbound(deps: InboundDeps) {
 
   function send(req: SipMessage, source: Source, status: number, reason: string, headers?: Array<[string, string]>): void {
     const ok = replyTo(deps.transports, req, source, status, reason, { headers, forceRport: config.sip.forceRport });
-    if (ok) metrics.sipMessages.inc({ realm: source.realm, transport: source.transport, direction: 'out', kind: messageKind('', status) });
+    if (ok) countMessage(metrics, source.realm, source.transport, 'out', messageKind('', status));
   }
 
   function handle(msg: InboundMessage): void {
@@ -84,7 +84,7 @@ export function createInbound(deps: InboundDeps) {
       return;
     }
     const m = result.message;
-    metrics.sipMessages.inc({ realm: source.realm, transport: source.transport, direction: 'in', kind: messageKind(m.method, m.status) });
+    countMessage(metrics, source.realm, source.transport, 'in', messageKind(m.method, m.status));
     try {
       if (m.kind === 'response') {
         deps.core.onResponse(m, msg.data, source);
