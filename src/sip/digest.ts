@@ -27,6 +27,7 @@ export function parseDigestParams(value: string): DigestParams | undefined {
   if (i === s0) return undefined;
   const scheme = value.slice(s0, i);
   const params = new Map<string, string>();
+  const noEscapes = value.indexOf('\\', i) < 0;
   if (i < n && !isLws(value.charCodeAt(i))) return undefined;
   i = skipLws(value, i);
   while (i < n) {
@@ -39,9 +40,11 @@ export function parseDigestParams(value: string): DigestParams | undefined {
     i = skipLws(value, i + 1);
     let v: string;
     if (value.charCodeAt(i) === 0x22) {
-      const q = endOfQuoted(value, i);
-      if (q < 0) return undefined;
-      v = unescapeQuoted(value.slice(i + 1, q - 1));
+      // Without any backslash in the value a quoted-string ends at the next
+      // '"': one native search instead of a char loop.
+      const q = noEscapes ? value.indexOf('"', i + 1) + 1 : endOfQuoted(value, i);
+      if (q <= 0) return undefined;
+      v = noEscapes ? value.slice(i + 1, q - 1) : unescapeQuoted(value.slice(i + 1, q - 1));
       i = q;
     } else {
       const vs = i;
