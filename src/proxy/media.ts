@@ -175,7 +175,7 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
     call.allocated = false;
     if (calls.get(call.key) === call) calls.delete(call.key);
     bury(call.key);
-    logger?.info({ key: call.key, reason: e.reason }, 'media session ended by the relay');
+    logger?.info({ call: call.key, reason: e.reason }, 'media session ended by the relay');
     opts.onSessionEnd?.(call.key, { reason: e.reason, stats: e.stats });
     for (const cb of endCbs) cb(call.key, e.reason);
   });
@@ -226,7 +226,7 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
   async function allocate(call: Call): Promise<MediaVerdict> {
     const r = await engine.allocate({ id: call.key, legs: [{ realm: 'external' }, { realm: 'internal' }] });
     if (!r.ok) {
-      logger?.warn({ key: call.key, code: r.error.code, message: r.error.message }, 'media allocation failed');
+      logger?.warn({ call: call.key, code: r.error.code, message: r.error.message }, 'media allocation failed');
       return refuse(503, r.error.code);
     }
     adopt(call, call.key, r.value);
@@ -237,9 +237,9 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
   /** Control messages to the relay go out without waiting: a worker handles them in order, and what it could refuse was checked here. */
   function send(call: Call, what: string, p: Promise<MediaResult<unknown>>): void {
     p.then((r) => {
-      if (!r.ok && r.error.code !== 'unknown_session') logger?.warn({ key: call.key, what, code: r.error.code, message: r.error.message }, 'relay refused a media update');
+      if (!r.ok && r.error.code !== 'unknown_session') logger?.warn({ call: call.key, what, code: r.error.code, message: r.error.message }, 'relay refused a media update');
     }, (err: unknown) => {
-      logger?.error({ key: call.key, what, err: err instanceof Error ? err.message : String(err) }, 'relay update failed');
+      logger?.error({ call: call.key, what, err: err instanceof Error ? err.message : String(err) }, 'relay update failed');
     });
   }
 
@@ -251,7 +251,7 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
       const family = isIP(address);
       // what the relay would refuse, refused here so the update can go out unawaited
       if (family === 0 || (family === 6) !== leg.local!.address.includes(':')) {
-        logger?.info({ key: call.key, realm: leg.realm, address }, 'far end is not an IP literal of the leg\'s family');
+        logger?.info({ call: call.key, realm: leg.realm, address }, 'far end is not an IP literal of the leg\'s family');
         return refuse(488, 'bad_address');
       }
       const codec = codecOf(sdp, info.index, info.formats);
@@ -277,7 +277,7 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
     const clean = scrubSdp(sdp, theirs);
     const r = rewriteSdp(clean, { address: to.local!.advertise, leg: to.origin, stripIce: true, media: targets });
     if (!r.ok) {
-      logger?.warn({ key: call.key, reason: r.reason, detail: r.detail }, 'SDP rewrite failed');
+      logger?.warn({ call: call.key, reason: r.reason, detail: r.detail }, 'SDP rewrite failed');
       return refuse(488, `rewrite_${r.reason}`);
     }
     const out = sdpToBuffer(r.sdp);
@@ -310,7 +310,7 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
       // a crypto line that is there but unusable is the reason worth logging
       const sdes = infos[decision.index]?.crypto[0];
       const why = sdes !== undefined && keys[decision.index] === undefined ? parseCrypto(sdes.value) : undefined;
-      logger?.info({ key: call.key, reason: decision.reason, detail: decision.detail, sdes: why && !why.ok ? why.reason : undefined }, 'offer refused by SRTP policy');
+      logger?.info({ call: call.key, reason: decision.reason, detail: decision.detail, sdes: why && !why.ok ? why.reason : undefined }, 'offer refused by SRTP policy');
       return refuse(488, decision.reason);
     }
     if (!call.allocated) return refuse(503, 'no_session');
@@ -368,7 +368,7 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
     const offerer = call.legs[ctx.to];
     const infos = mediaInfos(sdp);
     if (infos.length !== o.count) {
-      logger?.info({ key: call.key, offered: o.count, answered: infos.length }, 'answer with a different number of m= lines');
+      logger?.info({ call: call.key, offered: o.count, answered: infos.length }, 'answer with a different number of m= lines');
       return refuse(488, 'answer_mismatch');
     }
     let rejected = true;
@@ -389,7 +389,7 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
       }
       const check = checkAnswer(o.presented!, { proto: info.proto, port: info.port, crypto: theirs !== undefined }, policyOf(ctx.from, ctx.trunk));
       if (!check.ok) {
-        logger?.info({ key: call.key, reason: check.reason, detail: check.detail }, 'answer refused by SRTP policy');
+        logger?.info({ call: call.key, reason: check.reason, detail: check.detail }, 'answer refused by SRTP policy');
         return refuse(488, check.reason);
       }
       rejected = check.rejected;
@@ -478,12 +478,12 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
       return OK;
     }
     if (found.kind === 'bad') {
-      logger?.info({ key: call.key, reason: found.reason, detail: found.detail, method: ctx.method, status: ctx.status }, 'unreadable SDP');
+      logger?.info({ call: call.key, reason: found.reason, detail: found.detail, method: ctx.method, status: ctx.status }, 'unreadable SDP');
       return refuse(488, `sdp_${found.reason}`);
     }
     const kind = classify(call, ctx);
     if (kind === 'strip') {
-      logger?.debug({ key: call.key, method: ctx.method, status: ctx.status }, 'SDP outside any offer/answer exchange removed');
+      logger?.debug({ call: call.key, method: ctx.method, status: ctx.status }, 'SDP outside any offer/answer exchange removed');
       ctx.msg.setBody(Buffer.alloc(0));
       return OK;
     }
@@ -532,7 +532,7 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
       opts.onSessionEnd?.(key, { reason: 'call_ended', stats: r.ok ? r.value : undefined });
     };
     (call.pending ?? Promise.resolve()).then(free).catch((err: unknown) => {
-      logger?.error({ key, err: err instanceof Error ? err.message : String(err) }, 'media delete failed');
+      logger?.error({ call: key, err: err instanceof Error ? err.message : String(err) }, 'media delete failed');
     });
   }
 
