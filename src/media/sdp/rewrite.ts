@@ -109,7 +109,7 @@ export function rewriteSdp(sdp: Sdp, opts: RewriteOptions): RewriteResult {
       }
       continue;
     }
-    if (stripIce && l.type === 'a' && isIceAttr(attrName(l.text))) continue;
+    if (l.type === 'a' && (leaksTopology(attrName(l.text)) || (stripIce && isIceAttr(attrName(l.text))))) continue;
     session.push(l);
   }
 
@@ -160,6 +160,7 @@ export function rewriteSdp(sdp: Sdp, opts: RewriteOptions): RewriteResult {
       }
       const name = attrName(l.text);
       if (stripIce && isIceAttr(name)) continue;
+      if (leaksTopology(name)) continue;
       if (name === 'rtcp') {
         // The other leg's RTCP address must not cross; put ours in its place, or nothing.
         if (!sawRtcp && rtcpPort !== undefined) out.push(rtcpLine(l.eol));
@@ -230,4 +231,13 @@ function fixEols(session: SdpLine[], media: SdpLine[][], eol: string, finalEol: 
     const l = lastArr[lastArr.length - 1]!;
     lastArr[lastArr.length - 1] = line(l.type, l.text, finalEol);
   }
+}
+
+/**
+ * RFC 5576 a=ssrc lines carry a CNAME that endpoints fill with user@address (baresip,
+ * browsers): the other side's address would cross in it. The relay does not need them
+ * and plain SIP endpoints do not use them, so they never cross.
+ */
+function leaksTopology(name: string): boolean {
+  return name === 'ssrc' || name === 'ssrc-group';
 }
