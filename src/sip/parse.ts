@@ -347,14 +347,16 @@ function fastVias(m: MessageView, s: string, count: number, maxVias: number): Vi
   return vias;
 }
 
-/** Does buf[a, b) equal `lower` case-insensitively? (`lower` is all lowercase.) */
+/**
+ * Does buf[a, b) equal `lower` case-insensitively? `lower` holds lowercase
+ * letters and '-', and buf[a, b) only token bytes: among those, c | 0x20
+ * equals a lowercase letter only for that letter in either case, and '-' only
+ * for '-', so no case test is needed.
+ */
 function sameLower(buf: Buffer, a: number, b: number, lower: string): boolean {
-  if (b - a !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    let c = buf[a + i]!;
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
+  const n = lower.length;
+  if (b - a !== n) return false;
+  for (let i = 0; i < n; i++) if ((buf[a + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   return true;
 }
 

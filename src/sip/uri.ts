@@ -106,9 +106,10 @@ export function parseUri(s: string): SipUri | undefined {
     if (i === ps) return undefined;
     port = p;
   }
-  const rest = parseParamsAndHeaders(s, i);
-  if (rest === undefined) return undefined;
-  return { scheme, user, password, host, port, params: rest.params, headers: rest.headers };
+  const params = new Map<string, string | null>();
+  const headers = new Map<string, string>();
+  if (!parseParamsAndHeaders(s, i, params, headers)) return undefined;
+  return { scheme, user, password, host, port, params, headers };
 }
 
 function parseTel(s: string, i: number): SipUri | undefined {
@@ -121,9 +122,10 @@ function parseTel(s: string, i: number): SipUri | undefined {
     // global-number-digits / local-number-digits: digits, hex, visual separators, * # +
     if (!((c >= 0x30 && c <= 0x39) || isHex(c) || c === 0x2d || c === 0x2e || c === 0x28 || c === 0x29 || c === 0x2a || c === 0x23 || c === 0x2b)) return undefined;
   }
-  const rest = parseParamsAndHeaders(s, numEnd);
-  if (rest === undefined || rest.headers.size > 0) return undefined;
-  return { scheme: 'tel', user: num, password: undefined, host: '', port: undefined, params: rest.params, headers: rest.headers };
+  const params = new Map<string, string | null>();
+  const headers = new Map<string, string>();
+  if (!parseParamsAndHeaders(s, numEnd, params, headers) || headers.size > 0) return undefined;
+  return { scheme: 'tel', user: num, password: undefined, host: '', port: undefined, params, headers };
 }
 
 /** 'sip', 'sips' or 'tel' when s[0, colon) is that scheme in any case. */
@@ -141,9 +143,8 @@ function knownScheme(s: string, colon: number): 'sip' | 'sips' | 'tel' | undefin
 /** URI param names common enough to share rather than slice per URI. */
 const URI_PARAMS = ['lr', 'transport', 'user', 'ob', 'maddr', 'ttl', 'method', 'gr'];
 
-function parseParamsAndHeaders(s: string, i: number): { params: Map<string, string | null>; headers: Map<string, string> } | undefined {
-  const params = new Map<string, string | null>();
-  const headers = new Map<string, string>();
+/** Fills params and headers from s[i]; false when malformed. */
+function parseParamsAndHeaders(s: string, i: number, params: Map<string, string | null>, headers: Map<string, string>): boolean {
   const n = s.length;
   while (i < n && s.charCodeAt(i) === 0x3b) {
     // One param: name[=value] up to the next ';' or '?', checked in place.
@@ -159,7 +160,7 @@ function parseParamsAndHeaders(s: string, i: number): { params: Map<string, stri
       j++;
     }
     const ne = eq >= 0 ? eq : j;
-    if (ne === a || !validIn(s, a, ne) || (eq >= 0 && (j === eq + 1 || !validIn(s, eq + 1, j)))) return undefined;
+    if (ne === a || !validIn(s, a, ne) || (eq >= 0 && (j === eq + 1 || !validIn(s, eq + 1, j)))) return false;
     let name: string | undefined;
     if (!upper) {
       for (let k = 0; k < URI_PARAMS.length; k++) {
@@ -178,17 +179,17 @@ function parseParamsAndHeaders(s: string, i: number): { params: Map<string, stri
     i = j;
   }
   if (i < n) {
-    if (s.charCodeAt(i) !== 0x3f) return undefined;
+    if (s.charCodeAt(i) !== 0x3f) return false;
     for (const h of s.slice(i + 1).split('&')) {
       const eq = h.indexOf('=');
-      if (eq <= 0) return undefined;
+      if (eq <= 0) return false;
       const hn = h.slice(0, eq);
       const hv = h.slice(eq + 1);
-      if (!validComponent(hn) || (hv.length > 0 && !validComponent(hv))) return undefined;
+      if (!validComponent(hn) || (hv.length > 0 && !validComponent(hv))) return false;
       headers.set(hn, hv);
     }
   }
-  return { params, headers };
+  return true;
 }
 
 /** validComponent over s[a, b). */
