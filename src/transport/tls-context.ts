@@ -2,6 +2,7 @@
 // building a SecureContext before use, and swapped into the server with
 // setSecureContext() so handshakes after a reload use the new certificate while open
 // connections keep theirs. A reload that fails keeps the previous credentials.
+import { constants as cryptoConstants } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { watchFile, unwatchFile, type Stats } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
@@ -65,6 +66,9 @@ export async function loadSecureContextOptions(files: TlsFiles, settings: TlsSet
     minVersion: settings.minVersion,
     ciphers: settings.ciphers,
     honorCipherOrder: true,
+    // A client-initiated TLS 1.2 renegotiation costs the server a handshake on demand:
+    // a cheap DoS lever (testssl flags it), and nothing SIP needs.
+    secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
   };
   try {
     // Building a context checks the PEM syntax and that the key matches the certificate.
