@@ -12,7 +12,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { waitUntil } from '../helpers/capture.js';
 import { freePort } from '../helpers/ports.js';
 import { hdr, startLine, udpPeer, type UdpPeer } from '../helpers/udppeer.js';
-import { libsrtpAvailable, runLibsrtp } from '../media/srtp/libsrtp.js';
+import { libsrtpAvailable, libsrtpHelper, runLibsrtp } from '../media/srtp/libsrtp.js';
 
 const EXT = '127.0.0.1';
 const INT = '127.0.0.2';
@@ -33,6 +33,7 @@ async function portsFree(): Promise<number> {
 }
 
 beforeAll(async () => {
+  if (libsrtpAvailable()) libsrtpHelper(); // compiled before Palisade runs in this process
   ss = await udpPeer(SS);
   phone = await udpPeer(PHONE);
   const config = configSchema.parse({
@@ -43,6 +44,8 @@ beforeAll(async () => {
       internal: { listeners: [{ transport: 'udp', address: INT, port: 0 }] },
     },
     softswitches: { targets: [{ id: 'ss', host: SS, port: ss.port, transport: 'udp' }], health: { intervalMs: 3_600_000, timeoutMs: 100, downAfter: 1000 } },
+    // the test's own synchronous work (libsrtp runs) must not look like overload
+    security: { admission: { maxEventLoopLagMs: 0 } },
     trunks: [{ id: 'phones', sources: [{ cidr: `${PHONE}/32` }], srtp: 'required' }],
     media: {
       portMin: PORT_MIN, portMax: PORT_MAX, workers: 1, timeoutMs: TIMEOUT_MS, statsIntervalMs: 100,
