@@ -119,7 +119,12 @@ export const NAME_SPELLED: string[] = [];
 export const NAME_CANON: string[] = [];
 export const NAME_ID: number[] = [];
 export const NAME_HASH: number[] = [];
+/** The spellings' bytes back to back; NAME_AT[k] is where spelling k starts. */
+export const NAME_BYTES = new Uint8Array(KNOWN.reduce((a, [s]) => a + s.length, 0));
+export const NAME_AT: number[] = [];
 for (const [spelled, canon, id] of KNOWN) {
+  NAME_AT.push(NAME_AT.length === 0 ? 0 : NAME_AT[NAME_AT.length - 1]! + NAME_SPELLED[NAME_SPELLED.length - 1]!.length);
+  for (let i = 0; i < spelled.length; i++) NAME_BYTES[NAME_AT[NAME_AT.length - 1]! + i] = spelled.charCodeAt(i);
   const h = nameHash(spelled);
   let slot = (h ^ (h >>> 9)) & NAME_MASK;
   while (NAME_SLOTS[slot] !== 0) slot = (slot + 1) & NAME_MASK;

@@ -5,7 +5,7 @@
 import { isAscii } from 'node:buffer';
 import { TOKEN, parseDigits, isWs } from './chars.js';
 import {
-  H_CONTENT_LENGTH, H_CSEQ, H_MAX_FORWARDS, H_VIA, KNOWN_IDS, NAME_CANON, NAME_HASH, NAME_ID, NAME_MASK, NAME_SLOTS, NAME_SPELLED,
+  H_CONTENT_LENGTH, H_CSEQ, H_MAX_FORWARDS, H_VIA, KNOWN_IDS, NAME_AT, NAME_BYTES, NAME_CANON, NAME_HASH, NAME_ID, NAME_MASK, NAME_SLOTS, NAME_SPELLED,
   canonicalName, listElementEndB, splitList,
 } from './headers.js';
 import { resolveLimits, type SipLimits } from './limits.js';
@@ -190,7 +190,7 @@ export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
     for (;;) {
       const x = NAME_SLOTS[slot]!;
       if (x === 0) break;
-      if (NAME_HASH[x - 1] === h && sameLower(buf, pos, nameEnd, NAME_SPELLED[x - 1]!)) {
+      if (NAME_HASH[x - 1] === h && sameLower(buf, pos, nameEnd, NAME_AT[x - 1]!, NAME_SPELLED[x - 1]!.length)) {
         canon = NAME_CANON[x - 1]!;
         id = NAME_ID[x - 1]!;
         break;
@@ -348,15 +348,14 @@ function fastVias(m: MessageView, s: string, count: number, maxVias: number): Vi
 }
 
 /**
- * Does buf[a, b) equal `lower` case-insensitively? `lower` holds lowercase
- * letters and '-', and buf[a, b) only token bytes: among those, c | 0x20
+ * Does buf[a, b) equal the known spelling NAME_BYTES[at, at + n) case-insensitively?
+ * Spellings hold lowercase letters and '-', and buf[a, b) only token bytes: among those, c | 0x20
  * equals a lowercase letter only for that letter in either case, and '-' only
  * for '-', so no case test is needed.
  */
-function sameLower(buf: Buffer, a: number, b: number, lower: string): boolean {
-  const n = lower.length;
+function sameLower(buf: Buffer, a: number, b: number, at: number, n: number): boolean {
   if (b - a !== n) return false;
-  for (let i = 0; i < n; i++) if ((buf[a + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  for (let i = 0; i < n; i++) if ((buf[a + i]! | 0x20) !== NAME_BYTES[at + i]) return false;
   return true;
 }
 
@@ -394,13 +393,13 @@ function startLine(m: MessageView, head: string, a: number, b: number, limits: S
   const sp1 = head.indexOf(' ', a);
   const sp2 = head.lastIndexOf(' ', b);
   if (sp1 < 0 || sp1 >= b || sp2 <= sp1) return { reason: 'bad_start_line', detail: `not a request or status line: ${show(head.slice(a, b))}` };
+  const bytes = m.buf; // same offsets as head (latin1), and a faster loop
   for (let i = a; i < sp1; i++) {
-    const c = head.charCodeAt(i);
-    if (c >= 256 || TOKEN[c] !== 1) return { reason: 'bad_start_line', detail: `bad method in ${show(head.slice(a, b))}` };
+    if (TOKEN[bytes[i]!] !== 1) return { reason: 'bad_start_line', detail: `bad method in ${show(head.slice(a, b))}` };
   }
   m.method = knownMethod(head, a, sp1) ?? head.slice(a, sp1);
   for (let i = sp1 + 1; i < sp2; i++) {
-    const c = head.charCodeAt(i);
+    const c = bytes[i]!;
     if (c <= 0x20 || c >= 0x7f) return { reason: 'bad_start_line', detail: `whitespace or control byte in Request-URI ${show(head.slice(sp1 + 1, sp2))}` };
   }
   const uri = head.slice(sp1 + 1, sp2);
