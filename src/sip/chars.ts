@@ -14,6 +14,10 @@ const ALNUM: Array<[number, number]> = [[0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a]
 export const TOKEN = table("-.!%*_+`'~", ALNUM);
 /** Host names, IPv4 and the inside of an IPv6 reference ('_' tolerated: seen in the wild). */
 export const HOST = table('-._:', ALNUM);
+/** HOST without ':' (a Via sent-by host ends at the port colon). */
+export const HOST_NAME = table('-._', ALNUM);
+/** Bytes that end the URI inside < >: '>' and the whitespace that makes it malformed. */
+export const ANGLE_STOP = table('> \t\r\n');
 /** URI scheme characters after the first letter (RFC 3986 §3.1). */
 export const SCHEME = table('+-.', ALNUM);
 /** Characters that never appear unescaped in a SIP URI component. */

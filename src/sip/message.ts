@@ -268,7 +268,8 @@ export class MessageView implements SipMessage {
 
   nameAddrs(name: string): NameAddr[] | undefined {
     const out: NameAddr[] = [];
-    const canon = canonicalName(name);
+    // The names a proxy asks for on every message skip the spelling cache.
+    const canon = name === 'route' || name === 'record-route' || name === 'contact' ? name : canonicalName(name);
     if (this.lines !== undefined) {
       for (const v of this.headerValues(canon)) {
         const na = parseNameAddr(v);
@@ -279,7 +280,7 @@ export class MessageView implements SipMessage {
     }
     // Unedited: walk the parsed lines and parse each element in place (the
     // elements splitList would cut), without making value strings.
-    const list = isListHeader(canon);
+    const list = canon === 'route' || canon === 'record-route' || canon === 'contact' || isListHeader(canon);
     const names = this.names;
     const offs = this.offs;
     const head = this.head;

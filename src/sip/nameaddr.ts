@@ -1,7 +1,7 @@
 // name-addr / addr-spec with header params: From, To, Contact, Route,
 // Record-Route, Reply-To, Refer-To … (RFC 3261 §20.10, §20.20, §20.39, §25.1).
 
-import { TOKEN, endOfQuoted, isLws, isToken, skipLws } from './chars.js';
+import { ANGLE_STOP, TOKEN, endOfQuoted, isLws, isToken, skipLws } from './chars.js';
 import { parseUri, schemeEnd, schemeEndB, schemeEndIn, type SipUri } from './uri.js';
 import { PARAM_SPANS, atEnd, atEndB, endOfQuotedB, formatParams, paramsOf, skipLwsB, spanIndex, spanIndexB, walkParams, walkParamsB, type Params } from './params.js';
 
@@ -221,13 +221,8 @@ export function parseNameAddrBytes(b: Uint8Array, v: string, start: number, n: n
   let uB: number;
   if (bracketed) {
     let close = i + 1;
-    while (close < n) {
-      const d = b[close]!;
-      if (d === 0x3e) break;
-      if (d === 0x20 || d === 0x09 || d === 0x0d || d === 0x0a) return undefined;
-      close++;
-    }
-    if (close >= n) return undefined;
+    while (close < n && ANGLE_STOP[b[close]!] !== 1) close++;
+    if (close >= n || b[close] !== 0x3e) return undefined; // no '>', or whitespace inside < >
     uA = i + 1;
     uB = close;
     if (schemeEndB(b, uA, uB) < 0) return undefined;

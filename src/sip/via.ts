@@ -1,6 +1,6 @@
 // Via (RFC 3261 §20.42, §18.2.1) and the RFC 3581 rport extension.
 
-import { HOST, TOKEN, isLws, isToken, parseDigits, skipLws } from './chars.js';
+import { HOST, HOST_NAME, TOKEN, isLws, isToken, parseDigits, skipLws } from './chars.js';
 import { PARAM_SPANS, atEnd, atEndB, formatParams, paramsOf, skipLwsB, spanIndex, spanIndexB, walkParams, walkParamsB, type Params } from './params.js';
 
 export interface Via {
@@ -168,11 +168,7 @@ export function parseViaBytes(b: Uint8Array, v: string, start: number, n: number
     i = close + 1;
     if (i - hA === 2) return undefined; // '[]'
   } else {
-    while (i < n) {
-      const d = b[i]!;
-      if (d === 0x3a || HOST[d] !== 1) break;
-      i++;
-    }
+    while (i < n && HOST_NAME[b[i]!] === 1) i++;
     if (i === hA) return undefined;
   }
   const hB = i;
