@@ -23,8 +23,8 @@ export class PacketHmac {
   private readonly ipad = Buffer.alloc(64, 0x36);
   /** opad-key ‖ inner digest */
   private readonly outer = Buffer.alloc(64 + 20, 0x5c);
-  /** ipad-key ‖ message, for callers without headroom (SRTCP) */
-  private scratch = Buffer.alloc(64 + 1500);
+  /** ipad-key ‖ message, for callers without headroom (SRTCP), made on first use */
+  private scratch: Buffer | undefined;
 
   constructor(key: Buffer) {
     if (key.length > 64) throw new RangeError('HMAC key longer than a SHA-1 block');
@@ -52,9 +52,10 @@ export class PacketHmac {
   /** HMAC-SHA1 of `data[start, end)` as a latin1 string; `data` is left alone (one copy). */
   mac(data: Buffer, start: number, end: number): string {
     const n = end - start;
-    if (this.scratch.length < HMAC_HEADROOM + n) this.scratch = Buffer.alloc(HMAC_HEADROOM + n);
-    data.copy(this.scratch, HMAC_HEADROOM, start, end);
-    return this.macInPlace(this.scratch, HMAC_HEADROOM, HMAC_HEADROOM + n);
+    let scratch = this.scratch;
+    if (scratch === undefined || scratch.length < HMAC_HEADROOM + n) this.scratch = scratch = Buffer.alloc(HMAC_HEADROOM + Math.max(n, 256));
+    data.copy(scratch, HMAC_HEADROOM, start, end);
+    return this.macInPlace(scratch, HMAC_HEADROOM, HMAC_HEADROOM + n);
   }
 
   private slow(buf: Buffer, start: number, end: number): string {

@@ -63,6 +63,12 @@ const AHEAD_PACKETS = 16;
 /** Most blocks one call computes ahead (4 KB of keystream). */
 const AHEAD_BLOCKS = 256;
 
+// Counter blocks are consumed by the ECB call that follows their writing, so
+// one buffer serves every context of the thread: a relay with hundreds of
+// streams keeps this one warm instead of touching one per stream.
+let sharedBlocks = Buffer.alloc(AHEAD_BLOCKS * 16);
+let sharedView = new DataView(sharedBlocks.buffer, sharedBlocks.byteOffset, sharedBlocks.length);
+
 /**
  * The keystream of SRTP/SRTCP packets addressed by (SSRC, index): the IV of
  * §4.1.1, (k_s·2^16) ⊕ (SSRC·2^64) ⊕ (index·2^16), built from the session salt.
@@ -74,8 +80,6 @@ export class IndexedKeystream {
   private readonly s1: number;
   private readonly s2: number;
   private readonly s3: number;
-  private blocks = Buffer.alloc(0);
-  private blocksView = new DataView(new ArrayBuffer(0));
   /** keystream of packets base .. base+count-1 of `ssrc`, `slot` blocks each */
   private ks: Buffer = Buffer.alloc(0);
   private ks32: Int32Array | undefined;
@@ -139,11 +143,11 @@ export class IndexedKeystream {
 
   private fill(ssrc: number, index: number, count: number, slot: number): void {
     const total = count * slot;
-    if (this.blocks.length < total * 16) {
-      this.blocks = Buffer.alloc(Math.max(total, 64) * 16);
-      this.blocksView = new DataView(this.blocks.buffer, this.blocks.byteOffset, this.blocks.length);
+    if (sharedBlocks.length < total * 16) {
+      sharedBlocks = Buffer.alloc(total * 16);
+      sharedView = new DataView(sharedBlocks.buffer, sharedBlocks.byteOffset, sharedBlocks.length);
     }
-    const v = this.blocksView;
+    const v = sharedView;
     const w0 = this.s0;
     const w1 = (this.s1 ^ ssrc) >>> 0;
     let o = 0;
@@ -161,7 +165,7 @@ export class IndexedKeystream {
         o += 16;
       }
     }
-    const ks = this.ecb.update(this.blocks.subarray(0, total * 16));
+    const ks = this.ecb.update(sharedBlocks.subarray(0, total * 16));
     this.ks = ks;
     this.ks32 = (ks.byteOffset & 3) === 0 ? new Int32Array(ks.buffer, ks.byteOffset, ks.length >>> 2) : undefined;
     this.ssrc = ssrc;
