@@ -12,7 +12,8 @@
 //   nothing: "direct" (generator → sink, no relay) is printed as the floor;
 // - the SRTP transform alone, per packet.
 // Bounded: every phase is a fixed number of seconds (BENCH_SECONDS, default 3)
-// at a fixed call count (BENCH_CALLS, default 400 = 20,000 packets/s).
+// at a fixed call count (BENCH_CALLS, default 400 = 20,000 packets/s); the
+// cases alternate for BENCH_ROUNDS rounds (default 3) and medians are printed.
 
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -25,6 +26,7 @@ import { createSrtpContext, type SrtpContext } from '../src/media/srtp/index.js'
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 400);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_S = 1;
 const PPS = CALLS * 50;
 const PER_CALL = Math.ceil((SECONDS + WARMUP_S + 1) * 50) + 10;
@@ -86,14 +88,29 @@ async function drive(name: string, gen: Socket, sink: Socket, target: Target, pr
   };
   sink.on('message', onMsg);
 
+  // Every packet of the phase is built (and protected) before it starts, in
+  // one slab: the generator shares two cores with the relay under test, so
+  // its own crypto and allocation would be charged to the relay's busy time.
+  const STRIDE = 192;
+  const slab = Buffer.alloc(CALLS * PER_CALL * STRIDE);
+  const wire: Buffer[] = new Array<Buffer>(CALLS * PER_CALL);
+  for (let seq = 0; seq < PER_CALL; seq++) {
+    for (let call = 0; call < CALLS; call++) {
+      let p = rtp(call, seq);
+      if (protect) {
+        const r = protect[call]!.protectRtp(p);
+        if (!r.ok) throw new Error(r.reason);
+        p = r.packet;
+      }
+      const at = (call * PER_CALL + seq) * STRIDE;
+      p.copy(slab, at);
+      wire[call * PER_CALL + seq] = slab.subarray(at, at + p.length);
+    }
+  }
   const sendOne = (call: number): void => {
     const seq = seqs[call]!++;
-    let p = rtp(call, seq);
-    if (protect) {
-      const r = protect[call]!.protectRtp(p);
-      if (!r.ok) throw new Error(r.reason);
-      p = Buffer.from(r.packet);
-    }
+    if (seq >= PER_CALL) return; // the phase ran long: nothing more to send for this call
+    const p = wire[call * PER_CALL + seq]!;
     sentAt[call * PER_CALL + seq] = performance.now();
     gen.send(p, target.ports[call]!, '127.0.0.1');
     if (measuring) sent++;
@@ -214,15 +231,18 @@ function transformCost(): { protectUs: number; unprotectUs: number } {
   const rx = ctx(k);
   const n = 50_000;
   const plain = Array.from({ length: n }, (_, i) => rtp(0, i));
+  // protected packets go to one preallocated slab, as libsrtp's bench does
+  const slab = Buffer.alloc(n * 256);
+  const lens = new Uint16Array(n);
   const t0 = performance.now();
-  const prot: Buffer[] = [];
-  for (const p of plain) {
-    const r = tx.protectRtp(p);
+  for (let i = 0; i < n; i++) {
+    const r = tx.protectRtp(plain[i]!);
     if (!r.ok) throw new Error(r.reason);
-    prot.push(Buffer.from(r.packet));
+    r.packet.copy(slab, i * 256);
+    lens[i] = r.packet.length;
   }
   const t1 = performance.now();
-  for (const p of prot) if (!rx.unprotectRtp(p).ok) throw new Error('unprotect failed');
+  for (let i = 0; i < n; i++) if (!rx.unprotectRtp(slab.subarray(i * 256, i * 256 + lens[i]!)).ok) throw new Error('unprotect failed');
   const t2 = performance.now();
   return { protectUs: ((t1 - t0) * 1000) / n, unprotectUs: ((t2 - t1) * 1000) / n };
 }
@@ -232,47 +252,56 @@ function transformCost(): { protectUs: number; unprotectUs: number } {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  console.log(`media relay benchmark: ${CALLS} G.711 calls one way = ${PPS} packets/s offered, ${SECONDS} s measured after ${WARMUP_S} s warm-up, loopback, relay on one worker thread`);
+  console.log(`media relay benchmark: ${CALLS} G.711 calls one way = ${PPS} packets/s offered, ${SECONDS} s measured after ${WARMUP_S} s warm-up, loopback, relay on one worker thread, ${ROUNDS} alternating rounds (medians)`);
   const gen = await bound();
   const sink = await bound();
   const genPort = (gen.address() as AddressInfo).port;
   const sinkPort = (sink.address() as AddressInfo).port;
-  const results: Result[] = [];
 
   // direct: no relay at all, the latency floor of this generator and sink
-  results.push(
-    await drive('direct (no relay)', gen, sink, { ports: Array(CALLS).fill(sinkPort), elu: () => ({ idle: 0, active: 0, utilization: 0 }), close: async () => {} }, undefined),
-  );
-  for (const sync of [false, true]) {
-    const t = await plainRelay(sinkPort, sync);
-    results.push(await drive(`plain Node relay${sync ? ' (sync lookup)' : ''}`, gen, sink, t, undefined));
-    await t.close();
-  }
-  const cases: [string, boolean, boolean][] = [
-    ['palisade RTP→RTP', false, false],
-    ['palisade SRTP→RTP', true, false],
-    ['palisade RTP→SRTP', false, true],
+  const direct = await drive('direct (no relay)', gen, sink, { ports: Array(CALLS).fill(sinkPort), elu: () => ({ idle: 0, active: 0, utilization: 0 }), close: async () => {} }, undefined);
+  const cases: [string, () => Promise<{ target: Target; protect: SrtpContext[] | undefined }>][] = [
+    ['plain Node relay', async () => ({ target: await plainRelay(sinkPort, false), protect: undefined })],
+    ['plain Node relay (sync lookup)', async () => ({ target: await plainRelay(sinkPort, true), protect: undefined })],
+    ['palisade RTP→RTP', () => ourRelay(genPort, sinkPort, false, false)],
+    ['palisade SRTP→RTP', () => ourRelay(genPort, sinkPort, true, false)],
+    ['palisade RTP→SRTP', () => ourRelay(genPort, sinkPort, false, true)],
   ];
-  for (const [name, i, o] of cases) {
-    const { target, protect } = await ourRelay(genPort, sinkPort, i, o);
-    results.push(await drive(name, gen, sink, target, protect));
-    await target.close();
+  // BENCH_CASES: comma-separated substrings picking cases (the plain relay always runs)
+  const only = process.env.BENCH_CASES?.split(',');
+  if (only !== undefined) cases.splice(1, cases.length, ...cases.slice(1).filter(([n]) => only.some((o) => n.includes(o))));
+  // On a shared two-core machine one phase can be starved by other work;
+  // rounds alternate the cases so each ratio compares neighbours in time.
+  const rounds: Result[][] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const round: Result[] = [];
+    for (const [name, make] of cases) {
+      const { target, protect } = await make();
+      round.push(await drive(name, gen, sink, target, protect));
+      await target.close();
+    }
+    rounds.push(round);
   }
   gen.close();
   sink.close();
 
-  const base = results.find((r) => r.name === 'plain Node relay')!;
+  const med = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  };
   const pad = (s: string | number, n: number): string => String(s).padStart(n);
-  console.log(`\n${'relay'.padEnd(32)}${pad('sent', 9)}${pad('recv', 9)}${pad('busy', 7)}${pad('pps/core', 10)}${pad('×plain', 8)}${pad('p50 µs', 9)}${pad('p99 µs', 9)}`);
-  for (const r of results) {
-    const direct = r.name.startsWith('direct');
+  console.log(`\n${'relay'.padEnd(32)}${pad('sent', 9)}${pad('recv', 9)}${pad('busy', 7)}${pad('pps/core', 10)}${pad('×plain', 8)}${pad('p50 µs', 9)}${pad('p99 µs', 9)}   ×plain per round`);
+  console.log(`${direct.name.padEnd(32)}${pad(direct.sent, 9)}${pad(direct.received, 9)}${pad('-', 7)}${pad('-', 10)}${pad('-', 8)}${pad(direct.p50us.toFixed(0), 9)}${pad(direct.p99us.toFixed(0), 9)}`);
+  cases.forEach(([name], i) => {
+    const rs = rounds.map((round) => round[i]!);
+    const ratios = rounds.map((round) => round[i]!.ppsPerCore / round[0]!.ppsPerCore);
     console.log(
-      `${r.name.padEnd(32)}${pad(r.sent, 9)}${pad(r.received, 9)}${pad(direct ? '-' : (r.busyFraction * 100).toFixed(0) + '%', 7)}${pad(direct ? '-' : Math.round(r.ppsPerCore), 10)}${pad(direct ? '-' : (r.ppsPerCore / base.ppsPerCore).toFixed(2), 8)}${pad(r.p50us.toFixed(0), 9)}${pad(r.p99us.toFixed(0), 9)}`,
+      `${name.padEnd(32)}${pad(Math.round(med(rs.map((r) => r.sent))), 9)}${pad(Math.round(med(rs.map((r) => r.received))), 9)}${pad((med(rs.map((r) => r.busyFraction)) * 100).toFixed(0) + '%', 7)}${pad(Math.round(med(rs.map((r) => r.ppsPerCore))), 10)}${pad(med(ratios).toFixed(2), 8)}${pad(med(rs.map((r) => r.p50us)).toFixed(0), 9)}${pad(med(rs.map((r) => r.p99us)).toFixed(0), 9)}   ${ratios.map((x) => x.toFixed(2)).join(' ')}`,
     );
-  }
+  });
   const t = transformCost();
   console.log(`\nSRTP transform alone (${SUITE}, 172-byte packet): protect ${t.protectUs.toFixed(2)} µs, unprotect ${t.unprotectUs.toFixed(2)} µs`);
-  console.log('pps/core = packets received by the sink / busy time of the relay thread; latency includes loopback and this thread\'s own event loop (see "direct").');
+  console.log('pps/core = packets received by the sink / busy time of the relay thread (medians over rounds); ×plain = median of the per-round ratios to the plain relay; latency includes loopback and this thread\'s own event loop (see "direct").');
 }
 
 main().catch((e: unknown) => {
