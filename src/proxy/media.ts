@@ -468,8 +468,12 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
 
   /** Everything but the allocation is synchronous: the rewritten body is ready when this returns. */
   function handle(call: Call, ctx: MediaContext, found: Found): MediaVerdict {
-    if (call.ended || closed) return refuse(503, 'call_ended');
     if (found.kind === 'none') return OK;
+    if (call.ended || closed) {
+      if (ctx.status === 0 && ctx.method !== 'ACK') return refuse(503, 'call_ended');
+      ctx.msg.setBody(Buffer.alloc(0));
+      return OK;
+    }
     const o = call.offer;
     if (ctx.status >= 300) {
       // a failure answering an offer: the offer is void; an SDP in it (488 with capabilities) must not cross
@@ -546,7 +550,9 @@ export function createMediaLayer(opts: MediaLayerOptions): MediaLayer {
       if (!call) {
         // an ended call's straggler: its SDP must not cross unanchored
         if (findSdp(ctx.msg).kind === 'none') return OK;
-        if (ctx.status >= 300 || ctx.method === 'ACK') {
+        // a response (a 2xx retransmitted after the BYE) or an ACK still goes through, without its SDP:
+        // refusing a response would make the core end a call that is already over
+        if (ctx.status !== 0 || ctx.method === 'ACK') {
           ctx.msg.setBody(Buffer.alloc(0));
           return OK;
         }

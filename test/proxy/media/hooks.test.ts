@@ -395,8 +395,12 @@ describe('sessions: allocation, end, engine end', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(engine.deleted).toBe(1);
     expect(layer.sessionCount()).toBe(0);
+    // a 2xx retransmitted after the BYE still goes through, without its SDP
     const late = response(200, 'INVITE', 1, ssSdp());
-    expect(await layer.process(ctx('k1', 'internal', late))).toMatchObject({ ok: false, status: 503 });
+    expect(await layer.process(ctx('k1', 'internal', late))).toEqual({ ok: true });
+    expect(late.body.length).toBe(0);
+    // a new offer in the ended call is refused
+    expect(await layer.process(ctx('k1', 'external', request('INVITE', 5, callerSdp())))).toMatchObject({ ok: false, status: 503 });
     expect(engine.allocated).toBe(1);
   });
 
