@@ -294,6 +294,13 @@ export const configSchema = z.strictObject({
       maxConnections: positiveInt.default(10000).describe('most open TCP+TLS connections in total'),
       maxConnectionsPerIp: positiveInt.default(64).describe('most open TCP+TLS connections from one remote address'),
       idleTimeoutMs: positiveInt.default(600_000).describe('close a stream connection with no traffic for this long'),
+      udpReceiveBufferBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(268_435_456)
+        .default(4_194_304)
+        .describe('SO_RCVBUF asked for on UDP listeners (capped by the kernel\'s net.core.rmem_max); 0 keeps the system default'),
       maxBufferedBytes: positiveInt.default(131_072).describe('most unframed bytes buffered per connection before it is closed'),
       connectTimeoutMs: positiveInt
         .default(5000)

@@ -98,7 +98,7 @@ export function createTransportManager(cfg: PalisadeConfig, deps: TransportDeps)
     },
     ...(tlsWatch !== undefined ? { tlsWatch } : {}),
   };
-  const udpEnv = { logger, reportDrop, onMessage: deps.onMessage };
+  const udpEnv = { logger, reportDrop, onMessage: deps.onMessage, receiveBufferBytes: cfg.transport.udpReceiveBufferBytes };
 
   async function closeAll(): Promise<void> {
     const all = [...byId.values()];

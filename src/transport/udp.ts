@@ -13,6 +13,8 @@ export interface UdpEnv {
   readonly logger: Logger;
   readonly reportDrop: DropReporter;
   readonly onMessage: (msg: InboundMessage) => void;
+  /** SO_RCVBUF to ask for (the kernel caps it at net.core.rmem_max); 0 keeps the default. */
+  readonly receiveBufferBytes?: number;
 }
 
 /** Bytes allowed to wait in the socket's send queue before sends are refused. */
@@ -47,6 +49,16 @@ export async function startUdpListener(l: ResolvedListener, env: UdpEnv): Promis
     }
     throw err;
   });
+
+  if (env.receiveBufferBytes) {
+    // a burst (or a flood we are about to drop) must not overflow the kernel queue and
+    // take legitimate datagrams with it; the default queue is ~200 KiB
+    try {
+      socket.setRecvBufferSize(env.receiveBufferBytes);
+    } catch (err) {
+      env.logger.warn({ listenerId: l.id, err: errorMessage(err) }, 'udp receive buffer size refused');
+    }
+  }
 
   const bound = socket.address();
   const localAddress = unmapAddress(bound.address);
