@@ -220,7 +220,9 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       return;
     }
     const ruri = req.requestUri();
-    if (method === 'OPTIONS' && ruri && !ruri.user && deps.isSelf(ruri.host)) {
+    // a ping with no user part is for the SBC (whatever host the pinger wrote): answered
+    // here, never relayed — the security pipeline lets it through without credentials
+    if (method === 'OPTIONS' && ruri && !ruri.user && (source.realm === 'external' || deps.isSelf(ruri.host))) {
       reply(req, source, 200, 'OK', [['Allow', ALLOW], ['Accept', 'application/sdp']]);
       return;
     }

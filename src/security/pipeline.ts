@@ -287,6 +287,10 @@ export function createSecurityPipeline(initial: PalisadeConfig, deps: SecurityDe
 
       if (id !== undefined) metrics.authTotal.inc({ trunk: id.trunk.id, result: id.by });
       if (inDialog || method === 'ACK' || method === 'CANCEL') return accepted(id?.trunk);
+      // A keep-alive ping to the SBC itself (no user part) is answered by Palisade and
+      // never relayed: trunks and monitors may ping without credentials. Bans, floods
+      // and scanner fingerprints above still apply.
+      if (method === 'OPTIONS' && msg.requestUri()?.user === undefined) return accepted(id?.trunk);
       if (id !== undefined) return method === 'INVITE' ? admitInvite(msg, address, id.trunk) : accepted(id.trunk);
       if (b.exempt.has(method)) return ACCEPT;
       return authenticate(msg, address);

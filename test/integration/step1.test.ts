@@ -174,3 +174,26 @@ describe('operator endpoints', () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe('pings need no credentials (issue 2: trunks and monitors ping it; issue 4: everything else is authenticated)', () => {
+  let open: Palisade;
+  beforeAll(async () => {
+    const config = configSchema.parse({
+      log: { level: 'silent' },
+      http: { enabled: false },
+      realms: { external: { listeners: [{ id: 'u', transport: 'udp', address: '127.0.0.1', port: 0 }] } },
+    });
+    open = await startPalisade(config, { logger: createLogger({ level: 'silent' }) });
+  });
+  afterAll(async () => {
+    await open?.stop();
+  });
+  it('an unknown source gets 200 to OPTIONS for the SBC, and a challenge for anything else', async () => {
+    const p = open.transports.listeners()[0]!.port;
+    const ping = await udpExchange('127.0.0.1', p, sipRequest({ uri: 'sip:127.0.0.1' }));
+    expect(statusLine(ping[0]!)).toBe('SIP/2.0 200 OK');
+    const inv = await udpExchange('127.0.0.1', p, sipRequest({ method: 'INVITE', uri: 'sip:+15551234567@127.0.0.1' }));
+    expect(statusLine(inv[0]!)).toMatch(/^SIP\/2\.0 (100 Trying|407 Proxy Authentication Required)$/);
+    expect(inv.map((b) => statusLine(b))).toContain('SIP/2.0 407 Proxy Authentication Required');
+  });
+});
