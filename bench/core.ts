@@ -108,6 +108,6 @@ const p = process.cpuUsage(p0);
 const parsePerCall = (p.user + p.system) / rounds;
 console.log(`calls: ${calls}; CPU per call through inbound+security+core: ${perCall.toFixed(1)} µs (${Math.round(1e6 / perCall)} calls/s per core, signalling JS only)`);
 console.log(`same run, parsing the ${sample.length} messages of a call: ${parsePerCall.toFixed(1)} µs; ratio core/parse ${(perCall / parsePerCall).toFixed(1)}x`);
-console.log(`tables after: ${JSON.stringify(core.sizes())}`);
+console.log(`tables after: ${JSON.stringify(core.sizes())}; heap used ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MiB`);
 core.stop(); pool.stop(); security.close(); void store.close();
 process.exit(0);
