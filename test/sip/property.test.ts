@@ -118,6 +118,10 @@ describe('RFC 3261 §25 round trip: generated messages', () => {
 
 const REAL: Buffer[] = [...MIX.map((s) => Buffer.from(s)), ...Object.values(T).filter((b): b is Buffer => Buffer.isBuffer(b))];
 
+// A quadratic scan of a 60 KB input costs seconds; linear parsing takes a few ms. The
+// bound sits far from both so a busy two-core CI machine cannot make it flaky.
+const BOUND_MS = 250;
+
 describe('hostile input never throws and stays fast', () => {
   it('random byte mutations, insertions, deletions and truncations of real messages', () => {
     fc.assert(
@@ -135,7 +139,7 @@ describe('hostile input never throws and stays fast', () => {
             else b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1)]);
           }
           if (cut !== undefined) b = b.subarray(0, cut % (b.length + 1));
-          expect(timed(b, stream)).toBeLessThan(50);
+          expect(timed(b, stream)).toBeLessThan(BOUND_MS);
         },
       ),
       { numRuns: 2000 },
@@ -145,13 +149,13 @@ describe('hostile input never throws and stays fast', () => {
   it('random bytes and random text', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2000 }), (a) => {
-        expect(timed(Buffer.from(a))).toBeLessThan(50);
+        expect(timed(Buffer.from(a))).toBeLessThan(BOUND_MS);
       }),
       { numRuns: 500 },
     );
     fc.assert(
       fc.property(fc.array(fc.constantFrom('INVITE ', 'sip:', 'SIP/2.0', '\r\n', ' ', ':', ';', ',', '"', '<', '>', '\\', 'Via', 'To', 'v', 'a', '=', '@', '\t'), { maxLength: 400 }), (parts) => {
-        expect(timed(Buffer.from(parts.join('')))).toBeLessThan(50);
+        expect(timed(Buffer.from(parts.join('')))).toBeLessThan(BOUND_MS);
       }),
       { numRuns: 500 },
     );
@@ -185,9 +189,9 @@ describe('hostile input never throws and stays fast', () => {
       const limits = { maxMessageBytes: 1 << 17, maxHeaderLineBytes: 1 << 17, maxHeaders: 1 << 15, maxUriBytes: 1 << 17, maxVias: 1 << 15 };
       const t0 = performance.now();
       touchAll(parseMessage(b, { stream: true, strict: true, limits }));
-      expect(performance.now() - t0).toBeLessThan(50);
-      expect(timed(b, true)).toBeLessThan(50);
-      expect(timed(b, false)).toBeLessThan(50);
+      expect(performance.now() - t0).toBeLessThan(BOUND_MS);
+      expect(timed(b, true)).toBeLessThan(BOUND_MS);
+      expect(timed(b, false)).toBeLessThan(BOUND_MS);
     });
   }
 });
