@@ -754,13 +754,15 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
   /** Rewrites a response for the side that sent the request and sends it there. */
   function toSender(p: Pending, res: SipMessage): void {
     const media = deps.media;
-    if (media && p.mediaKey !== undefined && (p.queue !== undefined || carriesBody(res))) {
+    const failedOffer = res.status >= 300 && (p.method === 'INVITE' || p.method === 'UPDATE' || p.method === 'PRACK');
+    if (media && p.mediaKey !== undefined && (p.queue !== undefined || carriesBody(res) || failedOffer)) {
       // responses of one transaction leave in order, each after its SDP is anchored
       const key = p.mediaKey;
       p.queue = (p.queue ?? Promise.resolve()).then(async () => {
-        if (carriesBody(res)) {
+        if (carriesBody(res) || failedOffer) {
           const v = await media.process({ key, from: p.toRealm, to: p.fromRealm, msg: res, method: p.method, status: res.status, trunk: p.trunk?.id ?? p.dialog?.trunk ?? p.admittedTrunk });
-          if (!v.ok) return refuseAnswer(p, res, v.status);
+          // a failure response carries no answer to refuse: it always goes through
+          if (!v.ok && res.status < 300) return refuseAnswer(p, res, v.status);
         }
         rewriteAndSend(p, res);
       }).catch((err: unknown) => {
@@ -776,8 +778,9 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     logger.info({ status: res.status, method: p.method }, 'media refused the answer');
     if (p.server && res.status < 300) {
       const d = p.dialog;
-      if (d && res.status >= 200 && p.initial) {
-        sendBye(d, d.callee);
+      // only a dialog still in the table has a callee to hang up (a late 2xx may reach a call already over)
+      if (d && res.status >= 200 && p.initial && dialogs.find(d.caller.realm, d.caller.callId) === d) {
+        sendBye(d, d.callee, 'media refused');
         dropDialog(d);
       }
       finishServer(p, status, status === 488 ? 'Not Acceptable Here' : 'Server Internal Error', 'failed');
@@ -1014,7 +1017,8 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     });
   }
 
-  function sendBye(d: Dialog, leg: Leg): void {
+  /** Ends one leg of a dialog ourselves; `why` goes into the Reason header (RFC 3326). */
+  function sendBye(d: Dialog, leg: Leg, why = 'dialog timed out'): void {
     const listener = ep.byId(leg.flow.listenerId);
     if (!listener) return;
     const branch = ep.branch();
@@ -1030,7 +1034,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       `CSeq: ${leg.cseqToLeg} BYE`,
     ];
     if (leg.routeSet.length > 0) lines.push(`Route: ${leg.routeSet.join(', ')}`);
-    lines.push('Reason: SIP;cause=408;text="dialog timed out"', 'Content-Length: 0', '', '');
+    lines.push(`Reason: SIP;cause=408;text="${why.replace(/["\\\r\n]/g, '')}"`, 'Content-Length: 0', '', '');
     const key = clientKey(branch, 'BYE');
     countOut(leg.realm, leg.flow.transport, 'BYE');
     layer.createClient({ key, method: 'BYE', request: Buffer.from(lines.join('\r\n'), 'latin1'), target: sendTargetFor(leg.flow), onResponse: () => {}, onTimeout: () => {} });
@@ -1040,8 +1044,9 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     for (const d of dialogs.all()) {
       if (d.mediaKey !== key) continue;
       logger.info({ dialog: d.id, reason }, 'media ended: BYE both ways');
-      sendBye(d, d.caller);
-      sendBye(d, d.callee);
+      const why = reason === 'media_timeout' ? 'media timeout' : reason === 'hold_timeout' ? 'media timeout on hold' : `media ${reason.replace(/_/g, ' ')}`;
+      sendBye(d, d.caller, why);
+      sendBye(d, d.callee, why);
       dropDialog(d);
       return;
     }

@@ -318,6 +318,9 @@ describe('SRTP (external, required for the trunk) ⇄ RTP (internal) through the
     const byePhone = await phone.next((t) => t.startsWith('BYE ') && hdr(t, 'call-id') === c.callId, 2000);
     expect(byeSs.text).toBeTruthy();
     expect(byePhone.text).toBeTruthy();
+    // RFC 3326: the BYE says why the SBC ended the call
+    expect(hdr(byeSs.text, 'reason')).toBe('SIP;cause=408;text="media timeout"');
+    expect(hdr(byePhone.text, 'reason')).toBe('SIP;cause=408;text="media timeout"');
     expect(await waitUntil(async () => (await portsFree()) === baseline, 3000)).toBe(true);
     c.phoneRtp.close();
     c.ssRtp.close();
