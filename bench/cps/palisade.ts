@@ -44,6 +44,13 @@ export function palisadeConfig(o: PalisadeOptions & { externalPort: number; inte
       // one probe at start, none during the run; one lost probe never takes it down
       health: { intervalMs: 3_600_000, timeoutMs: 500, downAfter: 1000 },
     },
+    // the SIPp caller is a trunk identified by its address (as Kamailio's permissions
+    // module would do), with packet limits far above the ramp's top rate
+    trunks: [{ id: 'bench', sources: [{ cidr: '127.0.0.0/8' }], limits: { packetRate: 1_000_000, packetBurst: 1_000_000 } }],
+    // signalling only, like the Kamailio it is compared with (no media anchoring), and no
+    // overload shedding: the ramp looks for the rate where calls start to fail
+    media: { enabled: false },
+    security: { admission: { maxEventLoopLagMs: 0 } },
     ...(o.extra ?? {}),
   };
 }

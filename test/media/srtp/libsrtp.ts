@@ -1,14 +1,19 @@
 // Builds and drives libsrtp-helper.c (libsrtp from Debian libsrtp2-dev) for
 // the cross-check tests and bench/media-srtp.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { haveFile, haveTool } from '../../helpers/tools.js';
 
 export const LIBSRTP_HEADER = '/usr/include/srtp2/srtp.h';
-const SOURCE = fileURLToPath(new URL('./libsrtp-helper.c', import.meta.url));
+// Beside this file when run from the source tree; compiled benchmarks run from dist/,
+// where the C file is not copied, so fall back to the same path in the source tree.
+const SOURCE = [
+  fileURLToPath(new URL('./libsrtp-helper.c', import.meta.url)),
+  fileURLToPath(new URL('../../../../test/media/srtp/libsrtp-helper.c', import.meta.url)),
+].find((p) => existsSync(p)) ?? fileURLToPath(new URL('./libsrtp-helper.c', import.meta.url));
 
 /** True when a C compiler and the libsrtp headers are here (skip notice / CI failure otherwise). */
 export function libsrtpAvailable(): boolean {
