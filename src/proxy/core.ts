@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { PalisadeConfig, RealmName, Transport } from '../config/schema.js';
 import { countMessage, statusClass, type Metrics } from '../observability/metrics.js';
-import { buildResponse, formatNameAddr, parseNameAddr, parseUri, type SipMessage, type SipUri } from '../sip/index.js';
+import { buildResponse, formatNameAddr, parseMessage, parseNameAddr, parseUri, type SipMessage, type SipUri } from '../sip/index.js';
 import type { TransportManager } from '../transport/index.js';
 import type { Destination, ListenerInfo, Source } from '../transport/types.js';
 import { createDialogTable, legOf, type Dialog, type Flow, type Leg } from './dialogs.js';
@@ -76,8 +76,14 @@ interface Pending {
   readonly serverKey: string;
   /** The sender's Via lines, stamped with received/rport, restored on every response. */
   readonly origVias: string[];
-  /** The request as it goes out; re-edited for failover and authentication retries. */
-  readonly out: SipMessage;
+  /**
+   * The request as it goes out; re-edited for failover and authentication retries.
+   * Replaced by RELEASED at the final response (see release()): transactions linger for
+   * their RFC timers, and this view is the heaviest thing they would keep alive.
+   */
+  out: SipMessage;
+  /** CSeq of the request as sent, kept past release() for answers we build ourselves. */
+  sentCseq: { seq: number; method: string } | undefined;
   readonly callIdFrom: string;
   readonly callIdTo: string;
   /** From and To as the sender wrote them, restored on responses. */
@@ -119,6 +125,20 @@ interface Pending {
 }
 
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+
+/** What a pending request's `out` points at once released: a tiny, valid, inert message. */
+const RELEASED: SipMessage = (() => {
+  const r = parseMessage(
+    Buffer.from(
+      'OPTIONS sip:released.invalid SIP/2.0\r\nVia: SIP/2.0/UDP released.invalid;branch=z9hG4bKreleased\r\n' +
+        'From: <sip:released@released.invalid>;tag=released\r\nTo: <sip:released@released.invalid>\r\n' +
+        'Call-ID: released\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n',
+      'latin1',
+    ),
+  );
+  if (!r.ok) throw new Error('the RELEASED placeholder must parse');
+  return r.message;
+})();
 const CONTACT_METHODS = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY', 'UPDATE', 'REGISTER']);
 
 export function createProxyCore(deps: ProxyDeps): ProxyCore {
@@ -405,6 +425,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       dialog,
       initial,
       release: undefined,
+      sentCseq: undefined,
       mediaKey: dialog ? dialog.mediaKey : method === 'INVITE' && deps.media ? `m${newToken()}` : undefined,
       queue: undefined,
     };
@@ -492,6 +513,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       p.out.setHeader('Contact', `<${ep.contact(listener, newToken())}>`);
     }
     const bytes = p.out.serialize();
+    p.sentCseq = p.out.cseq();
     metrics.requestDuration.observe(Number(process.hrtime.bigint() - p.receivedAt) / 1e9);
     if (p.method === 'ACK') {
       if (transports.send(flow, bytes)) countOut(p.toRealm, flow.transport, 'ACK');
@@ -707,6 +729,16 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     void source;
   }
 
+  /**
+   * After its final response a pending request is only needed to relay 2xx
+   * retransmissions (RFC 6026 Accepted), which use its Vias, From/To and Call-IDs — not
+   * the outgoing message. Dropping that keeps what lingers for Timers D, K and M small.
+   */
+  function release(p: Pending): void {
+    p.out = RELEASED;
+    p.hops = [];
+  }
+
   function onClientResponse(p: Pending, status: number): void {
     const res = current;
     if (!res) return;
@@ -747,6 +779,9 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
             p.release = undefined;
           }
         }
+        // an INVITE answered without a dialog (no To tag) keeps its message: a later
+        // 2xx may still create the dialog from it
+        if (p.method !== 'INVITE' || status >= 300 || p.dialog) release(p);
       }
     }
   }
@@ -936,7 +971,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     let to = p.origTo;
     if (!/;\s*tag=/i.test(to)) to += `;tag=${newToken()}`;
     lines.push(`To: ${to}`, `Call-ID: ${p.callIdFrom}`);
-    const c = p.out.cseq();
+    const c = p.out === RELEASED && p.sentCseq ? p.sentCseq : p.out.cseq();
     lines.push(`CSeq: ${c.seq - p.cseqDelta} ${c.method}`, 'Content-Length: 0', '', '');
     if (p.server.respond(status, Buffer.from(lines.join('\r\n'), 'latin1'))) countOut(p.fromRealm, p.source.transport, statusClass(status));
   }
