@@ -179,12 +179,15 @@ function onDatagram(relay: Relay, s: Session, a: Leg, b: Leg, onRtcpSocket: bool
     dest = b.rtcpLatch;
     port = dest.port !== 0 ? dest.port : bRemote.rtcpPort;
   }
+  sock.send(out, port, dest.port !== 0 ? dest.address : bRemote.address);
   // `out` may be a view into a context-owned buffer that the next packet
   // overwrites. A send normally completes synchronously (sync lookup, then
-  // uv_udp_try_send); only when the socket already has a queue would it keep a
-  // reference, so then it gets its own copy.
-  if (out !== msg && sock.getSendQueueCount() > 0) out = Buffer.from(out);
-  sock.send(out, port, dest.port !== 0 ? dest.address : bRemote.address);
+  // uv_udp_try_send); when the kernel buffer is full (or a queue already
+  // exists) libuv queues it and keeps pointing at those bytes, so the context
+  // that produced them must write the next packet elsewhere. Checking after
+  // the send also covers the send that starts the queue, which a check
+  // before it (and a copy) would miss.
+  if (out !== msg && sock.getSendQueueCount() > 0) (b.tx ?? a.rx)?.releaseOutput?.();
   relay.packets[2 + b.realmIndex]! += 1;
   if (rtcp) b.sent.rtcpPackets++;
   else {

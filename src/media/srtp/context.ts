@@ -61,6 +61,38 @@ export function createContextFromSessionKeys(
     return st;
   }
 
+  // The result of the last call, reused while it still describes the next
+  // one: a stream's packets mostly have one size, and a view plus a result
+  // object per packet (two views for unprotect) cost more than the crypto of
+  // a G.711 packet once the relay has hundreds of streams. Keyed on the output
+  // buffer (room() may replace it) and the lengths the views were cut with.
+  let pBuf: Buffer | undefined;
+  let pN = -1;
+  let pRes: ProtectResult | undefined;
+  let uBuf: Buffer | undefined;
+  let uN = -1;
+  let uHl = -1;
+  let uRes: UnprotectResult | undefined;
+
+  function protectedRtp(o: Buffer, n: number): ProtectResult {
+    if (o !== pBuf || n !== pN || pRes === undefined) {
+      pBuf = o;
+      pN = n;
+      pRes = { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n) };
+    }
+    return pRes;
+  }
+
+  function openedRtp(o: Buffer, hl: number, n: number): UnprotectResult {
+    if (o !== uBuf || n !== uN || hl !== uHl || uRes === undefined) {
+      uBuf = o;
+      uN = n;
+      uHl = hl;
+      uRes = { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n), payload: o.subarray(RTP_HEADROOM + hl, RTP_HEADROOM + n) };
+    }
+    return uRes;
+  }
+
   function room(n: number): Buffer {
     if (out.length < n) out = Buffer.alloc(Math.max(n, out.length * 2));
     return out;
@@ -81,7 +113,7 @@ export function createContextFromSessionKeys(
       o.set(packet, RTP_HEADROOM);
       const n = rtpT.protect(o, hl, len, ssrc, index);
       st.rtp.accept(index);
-      return { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n) };
+      return protectedRtp(o, n);
     },
 
     unprotectRtp(packet): UnprotectResult {
@@ -97,11 +129,16 @@ export function createContextFromSessionKeys(
       const n = rtpT.unprotect(packet, hl, ssrc, index, o);
       if (n < 0) return { ok: false, reason: 'auth' };
       (st ?? stream(ssrc)).rtp.accept(index);
-      return { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n), payload: o.subarray(RTP_HEADROOM + hl, RTP_HEADROOM + n) };
+      return openedRtp(o, hl, n);
     },
 
     protectRtcp(packet): ProtectResult {
       return sealRtcp(packet, true);
+    },
+
+    releaseOutput(): void {
+      out = Buffer.alloc(out.length);
+      pBuf = uBuf = undefined;
     },
 
     unprotectRtcp(packet): UnprotectResult {

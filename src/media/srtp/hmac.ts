@@ -25,6 +25,11 @@ export class PacketHmac {
   private readonly outer = Buffer.alloc(64 + 20, 0x5c);
   /** ipad-key ‖ message, for callers without headroom (SRTCP), made on first use */
   private scratch: Buffer | undefined;
+  /** the last hash input view and what it was cut from: one view per packet size, not per packet */
+  private view: Buffer | undefined;
+  private viewOf: Buffer | undefined;
+  private viewFrom = -1;
+  private viewEnd = -1;
 
   constructor(key: Buffer) {
     if (key.length > 64) throw new RangeError('HMAC key longer than a SHA-1 block');
@@ -43,7 +48,14 @@ export class PacketHmac {
     if (oneShot === undefined) return this.slow(buf, start, end);
     const from = start - HMAC_HEADROOM;
     buf.set(this.ipad, from);
-    const inner = oneShot('sha1', buf.subarray(from, end), 'binary');
+    let view = this.view;
+    if (view === undefined || buf !== this.viewOf || from !== this.viewFrom || end !== this.viewEnd) {
+      this.view = view = buf.subarray(from, end);
+      this.viewOf = buf;
+      this.viewFrom = from;
+      this.viewEnd = end;
+    }
+    const inner = oneShot('sha1', view, 'binary');
     const outer = this.outer;
     for (let i = 0; i < 20; i++) outer[64 + i] = inner.charCodeAt(i);
     return oneShot('sha1', outer, 'binary');

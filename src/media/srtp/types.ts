@@ -78,4 +78,10 @@ export interface SrtpContext {
   unprotectRtp(packet: Buffer): UnprotectResult;
   protectRtcp(packet: Buffer): ProtectResult;
   unprotectRtcp(packet: Buffer): UnprotectResult;
+  /**
+   * The caller keeps the last result's bytes (e.g. a send that the socket
+   * queued still points at them): the next call writes to a new buffer
+   * instead of overwriting them. Optional for other implementations.
+   */
+  releaseOutput?(): void;
 }
