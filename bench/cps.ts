@@ -73,6 +73,9 @@ function usage(): string {
   --max-time S         stop the whole run after this many seconds (default 1800)
   --systems LIST       which to measure (default all three; kamailio is skipped when not installed)
   --kamailio-children N  Kamailio UDP worker processes (default 2)
+  --kamailio-cfg NAME  plain (stateful proxy with record-route, bench/cps/kamailio.cfg) or
+                       edge (+ sanity checks, pike flood detection, topoh topology hiding,
+                       bench/cps/kamailio-edge.cfg): issue 3's first two reference rows
   --pause S            seconds between steps (default 3)
   --out FILE           JSON results (default: $TMPDIR/palisade-cps-<date>.json)
 `;
@@ -107,6 +110,7 @@ async function main(): Promise<number> {
       'max-time': { type: 'string', default: '1800' },
       systems: { type: 'string', default: 'direct,palisade,kamailio' },
       'kamailio-children': { type: 'string', default: '2' },
+      'kamailio-cfg': { type: 'string', default: 'plain' },
       pause: { type: 'string', default: '3' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -175,7 +179,7 @@ async function main(): Promise<number> {
           log('cps: kamailio not installed (apt-get install kamailio): skipping the side-by-side run');
           continue;
         }
-        const cfg = join(root, 'bench', 'cps', 'kamailio.cfg');
+        const cfg = join(root, 'bench', 'cps', values['kamailio-cfg'] === 'edge' ? 'kamailio-edge.cfg' : 'kamailio.cfg');
         const k = await startKamailio({ bin: kamBin, cfg, listenIp: KAMAILIO_IP, uas: { host: uas.host, port: uas.port }, children: kamChildren });
         target = k.target;
         proxyCpu = () => k.cpu();
