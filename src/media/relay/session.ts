@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { LegStats, MediaDirection, MediaDropReason, MediaRealm, SessionStats } from '../engine.js';
 import type { SrtpContext } from '../srtp/types.js';
 import { isRtpVersion2, looksLikeRtcp, rtpSeq, rtpTimestamp } from './packet.js';
+import { scrubSdes } from './sdes.js';
 import type { BoundPair } from './ports.js';
 import { createReceiveTracker, type ReceiveTracker } from './quality.js';
 import type { LatchPolicy } from './types.js';
@@ -152,6 +153,8 @@ function onDatagram(relay: Relay, s: Session, a: Leg, b: Leg, onRtcpSocket: bool
   relay.packets[a.realmIndex]! += 1;
   if (rtcp) {
     a.received.rtcpPackets++;
+    // SDES text names the sender's host; it must not cross (invariant 1)
+    scrubSdes(plain);
   } else {
     a.received.packets++;
     a.received.bytes += plain.length;
