@@ -759,9 +759,6 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
 
     toSender(p, res);
     if (status >= 200) {
-      if (p.final && status < 300 && p.method === 'INVITE') {
-        // RFC 6026: a 2xx retransmission or another fork's 2xx goes through the Accepted server transaction
-      }
       if (!p.final) {
         p.final = true;
         byServer.delete(p.serverKey);

@@ -28,12 +28,10 @@ export interface SippOptions {
   traceMsg?: boolean;
 }
 
-export async function runSipp(o: SippOptions): Promise<SippRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'palisade-sipp-'));
-  const localIp = o.localIp ?? '127.0.0.1';
-  const port = await freePort(localIp);
-  const args = [
-    o.target,
+/** The command line both runners use: bounded calls, stats and errors traced into `dir`. */
+function sippArgs(o: SippOptions, dir: string, localIp: string, port: number): string[] {
+  return [
+    ...(o.target ? [o.target] : []),
     ...(o.builtin ? ['-sn', o.scenario] : ['-sf', o.scenario]),
     '-i', localIp,
     '-p', String(port),
@@ -49,6 +47,13 @@ export async function runSipp(o: SippOptions): Promise<SippRun> {
     ...(o.traceMsg ? ['-trace_msg', '-message_file', join(dir, 'msg.log')] : []),
     ...(o.extra ?? []),
   ];
+}
+
+export async function runSipp(o: SippOptions): Promise<SippRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-sipp-'));
+  const localIp = o.localIp ?? '127.0.0.1';
+  const port = await freePort(localIp);
+  const args = sippArgs(o, dir, localIp, port);
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -108,23 +113,7 @@ export async function spawnSipp(o: SippProcessOptions): Promise<SippProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-sipp-'));
   const localIp = o.localIp ?? '127.0.0.1';
   const port = o.port ?? (await freePort(localIp));
-  const args = [
-    ...(o.target ? [o.target] : []),
-    ...(o.builtin ? ['-sn', o.scenario] : ['-sf', o.scenario]),
-    '-i', localIp,
-    '-p', String(port),
-    '-t', o.transport ?? 'u1',
-    '-m', String(o.calls ?? 1),
-    '-r', String(o.rate ?? 10),
-    '-l', String(Math.max(100, (o.calls ?? 1) * 2)),
-    '-timeout', `${o.timeoutSeconds ?? 15}s`,
-    '-timeout_error',
-    '-nostdin',
-    '-trace_stat', '-stf', join(dir, 'stat.csv'),
-    '-trace_err', '-error_file', join(dir, 'err.log'),
-    ...(o.traceMsg ? ['-trace_msg', '-message_file', join(dir, 'msg.log')] : []),
-    ...(o.extra ?? []),
-  ];
+  const args = sippArgs(o, dir, localIp, port);
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
