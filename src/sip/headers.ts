@@ -214,30 +214,14 @@ export function trimWs(v: string): string {
  * (allowed by the #rule) are dropped. One pass, no backtracking.
  */
 export function splitList(v: string, out: string[] = []): string[] {
-  let start = 0;
-  let inAngle = false;
   const n = v.length;
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i);
-    if (c === 0x22 && !inAngle) {
-      // Skip the quoted string; an unterminated one swallows the rest, which
-      // the element parser then rejects.
-      let j = i + 1;
-      for (; j < n; j++) {
-        const d = v.charCodeAt(j);
-        if (d === 0x5c) j++;
-        else if (d === 0x22) break;
-      }
-      i = j;
-    } else if (c === 0x3c) inAngle = true;
-    else if (c === 0x3e) inAngle = false;
-    else if (c === 0x2c && !inAngle) {
-      pushTrimmed(v, start, i, out);
-      start = i + 1;
-    }
+  let start = 0;
+  for (;;) {
+    const end = listElementEnd(v, start, n);
+    pushTrimmed(v, start, end, out);
+    if (end >= n) return out;
+    start = end + 1;
   }
-  pushTrimmed(v, start, n, out);
-  return out;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The lazy message view: the parse recorded where things are; values are
 // decoded when asked for, and edits are recorded and applied by serialize().
 
-import { H_CALL_ID, H_CONTACT, H_FROM, H_RECORD_ROUTE, H_ROUTE, H_TO, canonicalName, isListHeader, listElementEndB, splitList, trimWs, unfold } from './headers.js';
+import { H_CALL_ID, H_CONTACT, H_FROM, H_RECORD_ROUTE, H_ROUTE, H_TO, canonicalName, isListHeader, listElementEnd, listElementEndB, splitList, trimWs, unfold } from './headers.js';
 import { parseNameAddr, parseNameAddrBytes, type NameAddr } from './nameaddr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseVia, type Via } from './via.js';
@@ -493,21 +493,6 @@ function firstListElement(v: string): string {
 
 /** Index of the first comma that separates list elements, or -1. */
 export function topLevelComma(v: string): number {
-  let inAngle = false;
-  const n = v.length;
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i);
-    if (c === 0x22 && !inAngle) {
-      let j = i + 1;
-      for (; j < n; j++) {
-        const d = v.charCodeAt(j);
-        if (d === 0x5c) j++;
-        else if (d === 0x22) break;
-      }
-      i = j;
-    } else if (c === 0x3c) inAngle = true;
-    else if (c === 0x3e) inAngle = false;
-    else if (c === 0x2c && !inAngle) return i;
-  }
-  return -1;
+  const end = listElementEnd(v, 0, v.length);
+  return end === v.length ? -1 : end;
 }
