@@ -15,7 +15,9 @@
 // at a fixed call count (BENCH_CALLS, default 400 = 20,000 packets/s); the
 // cases alternate for BENCH_ROUNDS rounds (default 3) and medians are printed.
 
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -32,12 +34,39 @@ const PPS = CALLS * 50;
 const PER_CALL = Math.ceil((SECONDS + WARMUP_S + 1) * 50) + 10;
 const SUITE = 'AES_CM_128_HMAC_SHA1_80' as const;
 const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 42000);
+// BENCH_PIN=1: the relay thread under test on CPU 1, everything else of this
+// process on CPU 0 (Linux, taskset from util-linux)
+const PIN = process.env.BENCH_PIN === '1';
+
+function threadIds(): Set<string> {
+  return new Set(readdirSync('/proc/self/task'));
+}
+
+/**
+ * The relay thread: the one thread that appeared since `before` (the worker
+ * just started). Its CPU time comes from the kernel's schedstat (ns on CPU),
+ * so a relay is charged for what it ran, not for time it was runnable but
+ * preempted by the generator on these two cores. With BENCH_PIN=1 it is
+ * pinned to CPU 1 and every other thread of this process to CPU 0.
+ */
+function relayThread(before: Set<string>): () => number {
+  const fresh = [...threadIds()].filter((t) => !before.has(t));
+  if (fresh.length !== 1) throw new Error(`expected one new thread for the relay, found ${fresh.length}`);
+  const tid = fresh[0]!;
+  if (PIN) {
+    for (const t of threadIds()) execFileSync('taskset', ['-cp', t === tid ? '1' : '0', t], { stdio: 'ignore' });
+  }
+  return () => Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+}
 
 interface Result {
   name: string;
   sent: number;
   received: number;
   busyFraction: number;
+  /** packets per second of the relay thread's event-loop busy time */
+  ppsPerBusy: number;
+  /** packets per second of the relay thread's CPU time */
   ppsPerCore: number;
   p50us: number;
   p99us: number;
@@ -46,6 +75,8 @@ interface Result {
 /** The relay under test, seen from the generator: where to send call i, and the relay thread's load. */
 interface Target {
   ports: number[];
+  /** CPU time the relay thread has used so far, ns */
+  cpuNs(): number;
   elu(): EventLoopUtilization;
   close(): Promise<void>;
 }
@@ -130,6 +161,7 @@ async function drive(name: string, gen: Socket, sink: Socket, target: Target, pr
   }, 1);
   await sleep(WARMUP_S * 1000);
   const e0 = target.elu();
+  const c0 = target.cpuNs();
   measuring = true;
   windowStart = performance.now();
   await sleep(SECONDS * 1000);
@@ -138,6 +170,7 @@ async function drive(name: string, gen: Socket, sink: Socket, target: Target, pr
   measuring = false;
   windowStart = Infinity;
   const e1 = target.elu();
+  const c1 = target.cpuNs();
   sink.off('message', onMsg);
 
   const active = e1.active - e0.active;
@@ -149,7 +182,8 @@ async function drive(name: string, gen: Socket, sink: Socket, target: Target, pr
     sent,
     received,
     busyFraction: active / (active + idle),
-    ppsPerCore: active > 0 ? received / (active / 1000) : NaN,
+    ppsPerBusy: active > 0 ? received / (active / 1000) : NaN,
+    ppsPerCore: c1 > c0 ? received / ((c1 - c0) / 1e9) : NaN,
     p50us: q(0.5),
     p99us: q(0.99),
   };
@@ -181,10 +215,13 @@ parentPort.on('message', () => { for (const s of sockets) s.close(); parentPort.
 `;
 
 async function plainRelay(sinkPort: number, syncLookup: boolean): Promise<Target> {
+  const before = threadIds();
   const w = new Worker(PLAIN_RELAY, { eval: true, workerData: { calls: CALLS, sinkPort, syncLookup } });
   const ports = await new Promise<number[]>((r) => w.once('message', r));
+  const cpuNs = relayThread(before);
   return {
     ports,
+    cpuNs,
     elu: () => w.performance.eventLoopUtilization(),
     close: async () => {
       w.postMessage('close');
@@ -203,7 +240,9 @@ function ctx(k: SrtpKey): SrtpContext {
 
 /** Our relay with one worker; leg 0 faces the generator, leg 1 the sink. Returns the generator's contexts when leg 0 is SRTP. */
 async function ourRelay(genPort: number, sinkPort: number, srtpIn: boolean, srtpOut: boolean): Promise<{ target: Target; protect: SrtpContext[] | undefined }> {
+  const before = threadIds();
   const engine: RelayEngine = await createRelayEngine({ workers: 1, portMin: PORT_BASE, portMax: PORT_BASE + CALLS * 4 + 3, timeoutMs: 600_000 });
+  const cpuNs = relayThread(before);
   const ports: number[] = [];
   const protect: SrtpContext[] = [];
   for (let i = 0; i < CALLS; i++) {
@@ -218,7 +257,7 @@ async function ourRelay(genPort: number, sinkPort: number, srtpIn: boolean, srtp
     protect.push(ctx(inKeys.rx));
   }
   return {
-    target: { ports, elu: () => engine.eventLoopUtilization()[0]!, close: () => engine.close() },
+    target: { ports, cpuNs, elu: () => engine.eventLoopUtilization()[0]!, close: () => engine.close() },
     protect: srtpIn ? protect : undefined,
   };
 }
@@ -259,7 +298,7 @@ async function main(): Promise<void> {
   const sinkPort = (sink.address() as AddressInfo).port;
 
   // direct: no relay at all, the latency floor of this generator and sink
-  const direct = await drive('direct (no relay)', gen, sink, { ports: Array(CALLS).fill(sinkPort), elu: () => ({ idle: 0, active: 0, utilization: 0 }), close: async () => {} }, undefined);
+  const direct = await drive('direct (no relay)', gen, sink, { ports: Array(CALLS).fill(sinkPort), cpuNs: () => 0, elu: () => ({ idle: 0, active: 0, utilization: 0 }), close: async () => {} }, undefined);
   const cases: [string, () => Promise<{ target: Target; protect: SrtpContext[] | undefined }>][] = [
     ['plain Node relay', async () => ({ target: await plainRelay(sinkPort, false), protect: undefined })],
     ['plain Node relay (sync lookup)', async () => ({ target: await plainRelay(sinkPort, true), protect: undefined })],
@@ -290,18 +329,19 @@ async function main(): Promise<void> {
     return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
   };
   const pad = (s: string | number, n: number): string => String(s).padStart(n);
-  console.log(`\n${'relay'.padEnd(32)}${pad('sent', 9)}${pad('recv', 9)}${pad('busy', 7)}${pad('pps/core', 10)}${pad('×plain', 8)}${pad('p50 µs', 9)}${pad('p99 µs', 9)}   ×plain per round`);
-  console.log(`${direct.name.padEnd(32)}${pad(direct.sent, 9)}${pad(direct.received, 9)}${pad('-', 7)}${pad('-', 10)}${pad('-', 8)}${pad(direct.p50us.toFixed(0), 9)}${pad(direct.p99us.toFixed(0), 9)}`);
+  console.log(`\n${'relay'.padEnd(32)}${pad('sent', 9)}${pad('recv', 9)}${pad('busy', 7)}${pad('pps/core', 10)}${pad('×plain', 8)}${pad('pps/busy', 10)}${pad('×plain', 8)}${pad('p50 µs', 9)}${pad('p99 µs', 9)}   ×plain per round`);
+  console.log(`${direct.name.padEnd(32)}${pad(direct.sent, 9)}${pad(direct.received, 9)}${pad('-', 7)}${pad('-', 10)}${pad('-', 8)}${pad('-', 10)}${pad('-', 8)}${pad(direct.p50us.toFixed(0), 9)}${pad(direct.p99us.toFixed(0), 9)}`);
   cases.forEach(([name], i) => {
     const rs = rounds.map((round) => round[i]!);
     const ratios = rounds.map((round) => round[i]!.ppsPerCore / round[0]!.ppsPerCore);
+    const busyRatios = rounds.map((round) => round[i]!.ppsPerBusy / round[0]!.ppsPerBusy);
     console.log(
-      `${name.padEnd(32)}${pad(Math.round(med(rs.map((r) => r.sent))), 9)}${pad(Math.round(med(rs.map((r) => r.received))), 9)}${pad((med(rs.map((r) => r.busyFraction)) * 100).toFixed(0) + '%', 7)}${pad(Math.round(med(rs.map((r) => r.ppsPerCore))), 10)}${pad(med(ratios).toFixed(2), 8)}${pad(med(rs.map((r) => r.p50us)).toFixed(0), 9)}${pad(med(rs.map((r) => r.p99us)).toFixed(0), 9)}   ${ratios.map((x) => x.toFixed(2)).join(' ')}`,
+      `${name.padEnd(32)}${pad(Math.round(med(rs.map((r) => r.sent))), 9)}${pad(Math.round(med(rs.map((r) => r.received))), 9)}${pad((med(rs.map((r) => r.busyFraction)) * 100).toFixed(0) + '%', 7)}${pad(Math.round(med(rs.map((r) => r.ppsPerCore))), 10)}${pad(med(ratios).toFixed(2), 8)}${pad(Math.round(med(rs.map((r) => r.ppsPerBusy))), 10)}${pad(med(busyRatios).toFixed(2), 8)}${pad(med(rs.map((r) => r.p50us)).toFixed(0), 9)}${pad(med(rs.map((r) => r.p99us)).toFixed(0), 9)}   ${ratios.map((x) => x.toFixed(2)).join(' ')}`,
     );
   });
   const t = transformCost();
   console.log(`\nSRTP transform alone (${SUITE}, 172-byte packet): protect ${t.protectUs.toFixed(2)} µs, unprotect ${t.unprotectUs.toFixed(2)} µs`);
-  console.log('pps/core = packets received by the sink / busy time of the relay thread (medians over rounds); ×plain = median of the per-round ratios to the plain relay; latency includes loopback and this thread\'s own event loop (see "direct").');
+  console.log('pps/core = packets received by the sink / CPU time of the relay thread (kernel schedstat); pps/busy = the same over its event loop\'s busy time, which also counts time it was ready but preempted (medians over rounds); ×plain = median of the per-round ratios to the plain relay; latency includes loopback and this thread\'s own event loop (see "direct").');
 }
 
 main().catch((e: unknown) => {

@@ -15,5 +15,6 @@ export const createContext: ContextFactory | undefined = (k) => {
     throw new Error(`${k.suite} needs ${suite.keyLength + suite.saltLength} key bytes, got ${k.key.length}`);
   }
   const key = Buffer.from(k.key.buffer, k.key.byteOffset, k.key.byteLength);
-  return createSrtpContext(suite.name, key.subarray(0, suite.keyLength), key.subarray(suite.keyLength));
+  // the relay sends every result before it handles the next packet
+  return createSrtpContext(suite.name, key.subarray(0, suite.keyLength), key.subarray(suite.keyLength), { sharedOutput: true });
 };

@@ -35,6 +35,62 @@ export function createSrtpContext(
 }
 
 /** A context from already derived session keys (RFC 7714's vectors are given so). */
+/**
+ * Where a context writes its results. A view it returns stays valid until the
+ * next call that writes the same Output. Results are cut once per packet size
+ * and reused: a stream's packets mostly have one size, and a view plus a
+ * result object per packet (two views for unprotect) cost more than the
+ * crypto of a G.711 packet once the relay has hundreds of streams.
+ */
+class Output {
+  buf = Buffer.alloc(RTP_HEADROOM + 2048);
+  private pBuf: Buffer | undefined;
+  private pN = -1;
+  private pRes: ProtectResult | undefined;
+  private uBuf: Buffer | undefined;
+  private uN = -1;
+  private uHl = -1;
+  private uRes: UnprotectResult | undefined;
+
+  room(n: number): Buffer {
+    if (this.buf.length < n) this.buf = Buffer.alloc(Math.max(n, this.buf.length * 2));
+    return this.buf;
+  }
+
+  protectedRtp(o: Buffer, n: number): ProtectResult {
+    if (o !== this.pBuf || n !== this.pN || this.pRes === undefined) {
+      this.pBuf = o;
+      this.pN = n;
+      this.pRes = { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n) };
+    }
+    return this.pRes;
+  }
+
+  openedRtp(o: Buffer, hl: number, n: number): UnprotectResult {
+    if (o !== this.uBuf || n !== this.uN || hl !== this.uHl || this.uRes === undefined) {
+      this.uBuf = o;
+      this.uN = n;
+      this.uHl = hl;
+      this.uRes = { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n), payload: o.subarray(RTP_HEADROOM + hl, RTP_HEADROOM + n) };
+    }
+    return this.uRes;
+  }
+
+  /** A send still points at `buf`: write the next results elsewhere. */
+  release(): void {
+    this.buf = Buffer.alloc(this.buf.length);
+    this.pBuf = this.uBuf = undefined;
+  }
+}
+
+// Thread-wide outputs for contexts made with `sharedOutput`: one for protect
+// and one for unprotect results, so a relay can unprotect with one context
+// and protect that result with another. Kept warm by every packet instead of
+// one cold buffer per context.
+let sharedProtect: Output | undefined;
+let sharedUnprotect: Output | undefined;
+
+/** A context from already derived session keys (RFC 7714's vectors are given so). */
 export function createContextFromSessionKeys(
   s: Suite, keys: DerivedKeys, options: ContextOptions = {},
 ): SrtpContext {
@@ -43,59 +99,49 @@ export function createContextFromSessionKeys(
   const rtpT = s.aead ? createGcmRtp(keys.rtp) : createCmRtp(keys.rtp, s.rtpTagLength);
   const rtcpT = s.aead ? createGcmRtcp(keys.rtcp) : createCmRtcp(keys.rtcp, s.rtcpTagLength);
   const streams = new Map<number, Stream>();
+  // the stream of the last packet: a call has one SSRC per direction, and a
+  // Map lookup is several cold cache lines on the relay's packet path
+  let lastSsrc = -1;
+  let last: Stream | undefined;
   // RTP packets sit at RTP_HEADROOM (the transform's scratch is in front),
   // RTCP ones at 0; either is a view valid until the next call
-  let out = Buffer.alloc(RTP_HEADROOM + 2048);
+  let pOut: Output;
+  let uOut: Output;
+  if (options.sharedOutput === true) {
+    pOut = sharedProtect ??= new Output();
+    uOut = sharedUnprotect ??= new Output();
+  } else {
+    pOut = uOut = new Output();
+  }
+
+  function find(ssrc: number): Stream | undefined {
+    if (ssrc === lastSsrc) return last;
+    const st = streams.get(ssrc);
+    if (st !== undefined) {
+      lastSsrc = ssrc;
+      last = st;
+    }
+    return st;
+  }
 
   function stream(ssrc: number): Stream {
-    let st = streams.get(ssrc);
+    let st = find(ssrc);
     if (st === undefined) {
       // bounded: forget the oldest SSRC rather than grow per SSRC ever seen
       if (streams.size >= maxStreams) {
         const oldest = streams.keys().next().value;
         if (oldest !== undefined) streams.delete(oldest);
+        if (oldest === lastSsrc) {
+          lastSsrc = -1;
+          last = undefined;
+        }
       }
       st = { rtp: createReplayWindow(windowSize), rtcp: createReplayWindow(windowSize), rtcpNext: 0 };
       streams.set(ssrc, st);
+      lastSsrc = ssrc;
+      last = st;
     }
     return st;
-  }
-
-  // The result of the last call, reused while it still describes the next
-  // one: a stream's packets mostly have one size, and a view plus a result
-  // object per packet (two views for unprotect) cost more than the crypto of
-  // a G.711 packet once the relay has hundreds of streams. Keyed on the output
-  // buffer (room() may replace it) and the lengths the views were cut with.
-  let pBuf: Buffer | undefined;
-  let pN = -1;
-  let pRes: ProtectResult | undefined;
-  let uBuf: Buffer | undefined;
-  let uN = -1;
-  let uHl = -1;
-  let uRes: UnprotectResult | undefined;
-
-  function protectedRtp(o: Buffer, n: number): ProtectResult {
-    if (o !== pBuf || n !== pN || pRes === undefined) {
-      pBuf = o;
-      pN = n;
-      pRes = { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n) };
-    }
-    return pRes;
-  }
-
-  function openedRtp(o: Buffer, hl: number, n: number): UnprotectResult {
-    if (o !== uBuf || n !== uN || hl !== uHl || uRes === undefined) {
-      uBuf = o;
-      uN = n;
-      uHl = hl;
-      uRes = { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n), payload: o.subarray(RTP_HEADROOM + hl, RTP_HEADROOM + n) };
-    }
-    return uRes;
-  }
-
-  function room(n: number): Buffer {
-    if (out.length < n) out = Buffer.alloc(Math.max(n, out.length * 2));
-    return out;
   }
 
   return {
@@ -109,11 +155,11 @@ export function createContextFromSessionKeys(
       const st = stream(ssrc);
       const index = estimateIndex(st.rtp.top, packet.readUInt16BE(2));
       if (index < 0 || !st.rtp.check(index)) return { ok: false, reason: 'replay' };
-      const o = room(RTP_HEADROOM + len + rtpT.tagLength + 4);
+      const o = pOut.room(RTP_HEADROOM + len + rtpT.tagLength + 4);
       o.set(packet, RTP_HEADROOM);
       const n = rtpT.protect(o, hl, len, ssrc, index);
       st.rtp.accept(index);
-      return protectedRtp(o, n);
+      return pOut.protectedRtp(o, n);
     },
 
     unprotectRtp(packet): UnprotectResult {
@@ -122,14 +168,14 @@ export function createContextFromSessionKeys(
       const hl = rtpHeaderLength(packet, end);
       if (hl < 0) return { ok: false, reason: 'bad_header' };
       const ssrc = packet.readUInt32BE(8);
-      const st = streams.get(ssrc);
+      const st = find(ssrc);
       const index = estimateIndex(st === undefined ? -1 : st.rtp.top, packet.readUInt16BE(2));
       if (index < 0 || (st !== undefined && !st.rtp.check(index))) return { ok: false, reason: 'replay' };
-      const o = room(RTP_HEADROOM + packet.length + 4);
+      const o = uOut.room(RTP_HEADROOM + packet.length + 4);
       const n = rtpT.unprotect(packet, hl, ssrc, index, o);
       if (n < 0) return { ok: false, reason: 'auth' };
       (st ?? stream(ssrc)).rtp.accept(index);
-      return openedRtp(o, hl, n);
+      return uOut.openedRtp(o, hl, n);
     },
 
     protectRtcp(packet): ProtectResult {
@@ -137,8 +183,8 @@ export function createContextFromSessionKeys(
     },
 
     releaseOutput(): void {
-      out = Buffer.alloc(out.length);
-      pBuf = uBuf = undefined;
+      pOut.release();
+      if (uOut !== pOut) uOut.release();
     },
 
     unprotectRtcp(packet): UnprotectResult {
@@ -147,9 +193,9 @@ export function createContextFromSessionKeys(
       if (!isRtcpHeader(packet, len)) return { ok: false, reason: 'bad_header' };
       const ssrc = packet.readUInt32BE(4);
       const index = packet.readUInt32BE(rtcpT.indexOffset(len)) & 0x7fffffff;
-      const st = streams.get(ssrc);
+      const st = find(ssrc);
       if (st !== undefined && !st.rtcp.check(index)) return { ok: false, reason: 'replay' };
-      const o = room(len);
+      const o = uOut.room(len);
       const n = rtcpT.unprotect(packet, ssrc, o);
       if (n < 0) return { ok: false, reason: 'auth' };
       (st ?? stream(ssrc)).rtcp.accept(index);
@@ -165,7 +211,7 @@ export function createContextFromSessionKeys(
     // 31-bit index, §3.4: past 2^31 packets the keys must be renegotiated
     if (st.rtcpNext >= SRTCP_INDEX_LIMIT) return { ok: false, reason: 'exhausted' };
     const index = st.rtcpNext++;
-    const o = room(len + rtcpT.trailerLength);
+    const o = pOut.room(len + rtcpT.trailerLength);
     packet.copy(o, 0, 0, len);
     const n = rtcpT.protect(o, len, packet.readUInt32BE(4), index, encrypt);
     return { ok: true, packet: o.subarray(0, n) };

@@ -69,6 +69,14 @@ export interface ContextOptions {
    * created one (bounded memory; a call rarely has more than a few). Default 16.
    */
   readonly maxStreams?: number;
+  /**
+   * Write results to the thread's shared output buffers (one for protect, one
+   * for unprotect) instead of the context's own: a returned view is then
+   * valid only until the next call of the same kind on any such context of
+   * this thread. For a relay that sends each result before the next packet,
+   * this keeps one warm buffer instead of a cold one per context.
+   */
+  readonly sharedOutput?: boolean;
 }
 
 /** One direction of an SRTP session: SRTP and SRTCP together, for any SSRC. */
