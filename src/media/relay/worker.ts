@@ -42,7 +42,7 @@ async function allocate(id: string, legs: readonly [WorkerLeg, WorkerLeg]): Prom
       return fail('ports_exhausted', 'no free RTP port pair');
     }
     const now = performance.now();
-    const s: Session = { id, legs: [createLeg(0, legs[0].realm, p0), createLeg(1, legs[1].realm, p1)], createdMs: now, lastMs: now };
+    const s: Session = { id, legs: [createLeg(0, legs[0].realm, p0), createLeg(1, legs[1].realm, p1)], createdMs: now, lastMs: now, closed: false };
     sessions.set(id, s);
     attach(relay, s);
     const local = (l: WorkerLeg, p: BoundPair): LocalEndpoint => ({
@@ -115,6 +115,7 @@ function remove(id: string): Session | undefined {
   const s = sessions.get(id);
   if (!s) return undefined;
   sessions.delete(id);
+  s.closed = true;
   for (const leg of s.legs) slice.give(leg.pair);
   return s;
 }
