@@ -32,17 +32,47 @@ function algorithm(key: Buffer): 'aes-128-gcm' | 'aes-256-gcm' {
   return key.length === 32 ? 'aes-256-gcm' : 'aes-128-gcm';
 }
 
+/**
+ * The last views cut from one buffer, reused while the next packet has the
+ * same layout (a stream's packets mostly do): the cipher object per packet is
+ * unavoidable, the views around it are not.
+ */
+class Views {
+  private of: Buffer | undefined;
+  private from = -1;
+  private mid = -1;
+  private to = -1;
+  head: Buffer = Buffer.alloc(0);
+  body: Buffer = Buffer.alloc(0);
+
+  cut(buf: Buffer, from: number, mid: number, to: number): this {
+    if (buf !== this.of || from !== this.from || mid !== this.mid || to !== this.to) {
+      this.of = buf;
+      this.from = from;
+      this.mid = mid;
+      this.to = to;
+      this.head = buf.subarray(from, mid);
+      this.body = buf.subarray(mid, to);
+    }
+    return this;
+  }
+}
+
 export function createGcmRtp(keys: SessionKeys): RtpTransform {
   const algo = algorithm(keys.encKey);
   const key: KeyObject = createSecretKey(keys.encKey);
   const iv = Buffer.alloc(12);
+  const pv = new Views();
+  // a received packet is a new buffer each time: views into it are cut per packet
   return {
     tagLength: TAG,
     protect(out, hl, len, ssrc, index) {
       rtpIv(iv, keys.salt, ssrc, index);
-      const c = createCipheriv(algo, key, iv, { authTagLength: TAG });
-      c.setAAD(out.subarray(H, H + hl));
-      out.set(c.update(out.subarray(H + hl, H + len)), H + hl);
+      // GCM's default tag is the full 16 bytes (RFC 7714 §14.1); no options object per packet
+      const c = createCipheriv(algo, key, iv);
+      const v = pv.cut(out, H, H + hl, H + len);
+      c.setAAD(v.head);
+      out.set(c.update(v.body), H + hl);
       c.final();
       out.set(c.getAuthTag(), H + len);
       return len + TAG;
