@@ -76,6 +76,51 @@ describe.each(suites)('SRTP ⇄ RTP with %s', (suite) => {
   });
 });
 
+describe('SRTP ⇄ SRTP (re-keyed at the relay)', () => {
+  // Each packet is unprotected into the worker's shared unprotect buffer and
+  // protected from there into its shared protect buffer, with the two legs'
+  // contexts taking turns within one batch.
+  it.each([
+    ['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_128_GCM'],
+    ['AES_CM_128_HMAC_SHA1_32', 'AES_CM_128_HMAC_SHA1_80'],
+  ] as [SrtpSuite, SrtpSuite][])('%s on one leg, %s on the other, both ways, payload intact', async (sa, sb) => {
+    const id = `srtp2-${sa}-${sb}`;
+    const aKeys = { rx: key(sa), tx: key(sa) };
+    const bKeys = { rx: key(sb), tx: key(sb) };
+    const a = await peer();
+    const b = await peer();
+    const r = await engine.allocate({ id, legs: [{ realm: 'external' }, { realm: 'internal' }] });
+    if (!r.ok) throw new Error(r.error.message);
+    expect((await engine.update(id, 0, { address: '127.0.0.1', rtpPort: a.port, rtcpMux: true, srtp: aKeys })).ok).toBe(true);
+    expect((await engine.update(id, 1, { address: '127.0.0.1', rtpPort: b.port, rtcpMux: true, srtp: bKeys })).ok).toBe(true);
+    const aSend = ctx(aKeys.rx);
+    const aRecv = ctx(aKeys.tx);
+    const bSend = ctx(bKeys.rx);
+    const bRecv = ctx(bKeys.tx);
+    const open = (c: SrtpContext, p: Buffer): Buffer => {
+      const u = c.unprotectRtp(p);
+      if (!u.ok) throw new Error(u.reason);
+      return Buffer.from(u.packet);
+    };
+
+    // interleaved both ways, so each batch mixes the two directions' contexts
+    const ab = Array.from({ length: 20 }, (_, i) => rtpPacket(i, 0x01010101, i));
+    const ba = Array.from({ length: 20 }, (_, i) => rtpPacket(500 + i, 0x02020202, 0x80 + i));
+    for (let i = 0; i < 20; i++) {
+      a.socket.send(protect(aSend, ab[i]!), r.value[0].rtpPort, '127.0.0.1');
+      b.socket.send(protect(bSend, ba[i]!), r.value[1].rtpPort, '127.0.0.1');
+    }
+    await b.waitFor(20);
+    await a.waitFor(20);
+    expect(b.received.map((p) => open(bRecv, p).equals(ab[b.received.indexOf(p)]!))).toEqual(Array(20).fill(true));
+    expect(a.received.map((p) => open(aRecv, p).equals(ba[a.received.indexOf(p)]!))).toEqual(Array(20).fill(true));
+    const s = await engine.delete(id);
+    expect(s.ok && s.value.legs[0].drops.srtp_auth + s.value.legs[1].drops.srtp_auth).toBe(0);
+    a.close();
+    b.close();
+  });
+});
+
 describe('SRTP validation before latching', () => {
   it('a forged or replayed packet is dropped and counted and latches nothing', async () => {
     const suite: SrtpSuite = 'AES_CM_128_HMAC_SHA1_80';
