@@ -21,6 +21,7 @@ import type { Pool, PoolTarget } from './route/pool.js';
 import type { SipResolver } from './route/resolve.js';
 import type { Hop, UriTarget } from './route/types.js';
 import { createTrunkTable, type Trunk } from './route/trunks.js';
+import { mapReplaces, rewriteReferredBy, rewriteReferTo, type CallIdMap } from './transfer.js';
 import type { Sealer } from './seal.js';
 import { carriesBody, type MediaHooks } from './media-hooks.js';
 import { clientKey, createTransactionLayer, hasMagicCookie, legacyServerKey, serverKey, type ClientTransaction, type SendTarget, type ServerTransaction } from './transaction/index.js';
@@ -278,6 +279,10 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       return;
     }
     const from = source.realm;
+    if (!transferEdits(req, source, ep.anyOf(from === 'external' ? 'internal' : 'external'))) {
+      admitted?.release?.();
+      return;
+    }
     if (from === 'external') {
       if (config.softswitches.targets.length === 0) {
         admitted?.release?.();
@@ -609,6 +614,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const mf = checkHops(req, source);
     if (mf === undefined) return;
     const { from, to } = legOf(d, source.realm);
+    if (!transferEdits(req, source, ep.byId(to.flow.listenerId))) return;
     if (source.realm === 'external') from.flow = sourceFlow(source); // follow a NATed client's current flow
     d.lastActivity = now();
     const se = sessionExpires(req);
@@ -623,6 +629,45 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     forward(p, () => sendVia(p, listener, to.flow));
     if (req.method === 'ACK') return;
     if (req.method === 'BYE') endDialog(d, 'answered');
+  }
+
+  /**
+   * Transfer headers for the receiving side (src/proxy/transfer.ts): Refer-To and
+   * Referred-By at our address there, Replaces with that side's Call-ID. False when the
+   * request was answered instead (a Replaces naming no dialog we relay, a bad Refer-To).
+   */
+  function transferEdits(req: SipMessage, source: Source, there: ListenerInfo | undefined): boolean {
+    const referTo = req.header('refer-to');
+    const replaces = req.header('replaces');
+    const referredBy = req.header('referred-by');
+    if (referTo === undefined && replaces === undefined && referredBy === undefined) return true;
+    const map: CallIdMap = (callId) => {
+      const d = dialogs.find(source.realm, callId);
+      return d === undefined ? undefined : legOf(d, source.realm).to.callId;
+    };
+    const us = there === undefined ? undefined : { host: there.advertise, port: there.port, transport: there.transport };
+    if (referTo !== undefined) {
+      const e = us === undefined ? ({ ok: false, status: 503, reason: 'Service Unavailable' } as const) : rewriteReferTo(referTo, us, map);
+      if (!e.ok) {
+        reply(req, source, e.status, e.reason);
+        return false;
+      }
+      req.setHeader('Refer-To', e.value);
+    }
+    if (replaces !== undefined) {
+      const mapped = mapReplaces(replaces, map);
+      if (mapped === undefined) {
+        reply(req, source, 481, 'Call/Transaction Does Not Exist');
+        return false;
+      }
+      req.setHeader('Replaces', mapped);
+    }
+    if (referredBy !== undefined) {
+      const v = us === undefined ? undefined : rewriteReferredBy(referredBy, us);
+      if (v === undefined) req.removeHeader('referred-by');
+      else req.setHeader('Referred-By', v);
+    }
+    return true;
   }
 
   function sessionExpires(m: SipMessage): number | undefined {

@@ -11,6 +11,8 @@ export interface Endpoints {
   /** The listener of `realm` to send to `address` over `transport` (same IP family preferred). */
   listenerFor(realm: RealmName, transport: Transport, address: string): ListenerInfo | undefined;
   byId(id: string): ListenerInfo | undefined;
+  /** Some listener of `realm` (UDP first): where that side can reach us when no flow says which. */
+  anyOf(realm: RealmName): ListenerInfo | undefined;
   /** A fresh RFC 3261 branch carrying this instance's prefix, for loop detection. */
   branch(): string;
   isOurBranch(branch: string | undefined): boolean;
@@ -41,6 +43,7 @@ export function createEndpoints(listeners: readonly ListenerInfo[]): Endpoints {
       return fallback;
     },
     byId: (id) => ids.get(id),
+    anyOf: (realm) => listeners.find((l) => l.realm === realm && l.transport === 'udp') ?? listeners.find((l) => l.realm === realm),
     // unpredictable, so nobody off-path can forge a response that matches our transaction
     branch: () => `${prefix}.${randomToken(9)}`,
     isOurBranch: (b) => b !== undefined && b.startsWith(prefix),
