@@ -9,39 +9,28 @@ import type { SessionKeys } from './types.js';
 const H = RTP_HEADROOM;
 
 export function createCmRtp(keys: SessionKeys, tagLength: number): RtpTransform {
-  return new CmRtp(keys, tagLength);
-}
-
-// a class, not closures: one object fewer to fetch per packet on the relay's path
-class CmRtp implements RtpTransform {
-  private readonly ks: IndexedKeystream;
-  private readonly mac: PacketHmac;
-
-  constructor(keys: SessionKeys, readonly tagLength: number) {
-    this.ks = new IndexedKeystream(keys.encKey, keys.salt);
-    this.mac = new PacketHmac(keys.authKey);
-  }
-
-  protect(out: Buffer, hl: number, len: number, ssrc: number, index: number): number {
-    const tagLength = this.tagLength;
-    this.ks.xor(ssrc, index, out, H + hl, H + len);
-    // the authenticated portion is header || encrypted payload || ROC (§4.2);
-    // the ROC's 4 bytes sit where the tag goes, then the tag overwrites them
-    out.writeUInt32BE(Math.floor(index / 65536), H + len);
-    writeTag(this.mac.macInPlace(out, H, H + len + 4), out, H + len, tagLength);
-    return len + tagLength;
-  }
-
-  unprotect(packet: Buffer, hl: number, ssrc: number, index: number, out: Buffer): number {
-    const tagLength = this.tagLength;
-    const end = packet.length - tagLength;
-    // copy first (the tag stays in `packet` to compare), authenticate our copy
-    out.set(packet, H);
-    out.writeUInt32BE(Math.floor(index / 65536), H + end);
-    if (!tagMatches(this.mac.macInPlace(out, H, H + end + 4), packet, end, tagLength)) return -1;
-    this.ks.xor(ssrc, index, out, H + hl, H + end);
-    return end;
-  }
+  const ks = new IndexedKeystream(keys.encKey, keys.salt);
+  const mac = new PacketHmac(keys.authKey);
+  return {
+    tagLength,
+    protect(out, hl, len, ssrc, index) {
+      ks.xor(ssrc, index, out, H + hl, H + len);
+      // the authenticated portion is header || encrypted payload || ROC (§4.2);
+      // the ROC's 4 bytes sit where the tag goes, then the tag overwrites them
+      out.writeUInt32BE(Math.floor(index / 65536), H + len);
+      writeTag(mac.macInPlace(out, H, H + len + 4), out, H + len, tagLength);
+      return len + tagLength;
+    },
+    unprotect(packet, hl, ssrc, index, out) {
+      const end = packet.length - tagLength;
+      // copy first (the tag stays in `packet` to compare), authenticate our copy
+      out.set(packet, H);
+      out.writeUInt32BE(Math.floor(index / 65536), H + end);
+      if (!tagMatches(mac.macInPlace(out, H, H + end + 4), packet, end, tagLength)) return -1;
+      ks.xor(ssrc, index, out, H + hl, H + end);
+      return end;
+    },
+  };
 }
 
 export function createCmRtcp(keys: SessionKeys, tagLength: number): RtcpTransform {

@@ -12,7 +12,7 @@ import { createReplayWindow, type ReplayWindow } from './replay.js';
 import { isRtcpHeader, rtpHeaderLength } from './rtp-header.js';
 import { estimateIndex } from './sequence.js';
 import { suite as suiteOf } from './suites.js';
-import { RTP_HEADROOM, type RtcpTransform, type RtpTransform } from './transform.js';
+import { RTP_HEADROOM } from './transform.js';
 import type {
   ContextOptions, ProtectResult, SrtpContext, Suite, SuiteName, UnprotectResult,
 } from './types.js';
@@ -41,45 +41,50 @@ export function createSrtpContext(
  * result object per packet (two views for unprotect) cost more than the
  * crypto of a G.711 packet once the relay has hundreds of streams.
  */
-class Output {
-  buf = Buffer.alloc(RTP_HEADROOM + 2048);
-  private pBuf: Buffer | undefined;
-  private pN = -1;
-  private pRes: ProtectResult | undefined;
-  private uBuf: Buffer | undefined;
-  private uN = -1;
-  private uHl = -1;
-  private uRes: UnprotectResult | undefined;
+interface Output {
+  room(n: number): Buffer;
+  protectedRtp(o: Buffer, n: number): ProtectResult;
+  openedRtp(o: Buffer, hl: number, n: number): UnprotectResult;
+  /** A send still points at the buffer: write the next results elsewhere. */
+  release(): void;
+}
 
-  room(n: number): Buffer {
-    if (this.buf.length < n) this.buf = Buffer.alloc(Math.max(n, this.buf.length * 2));
-    return this.buf;
-  }
-
-  protectedRtp(o: Buffer, n: number): ProtectResult {
-    if (o !== this.pBuf || n !== this.pN || this.pRes === undefined) {
-      this.pBuf = o;
-      this.pN = n;
-      this.pRes = { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n) };
-    }
-    return this.pRes;
-  }
-
-  openedRtp(o: Buffer, hl: number, n: number): UnprotectResult {
-    if (o !== this.uBuf || n !== this.uN || hl !== this.uHl || this.uRes === undefined) {
-      this.uBuf = o;
-      this.uN = n;
-      this.uHl = hl;
-      this.uRes = { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n), payload: o.subarray(RTP_HEADROOM + hl, RTP_HEADROOM + n) };
-    }
-    return this.uRes;
-  }
-
-  /** A send still points at `buf`: write the next results elsewhere. */
-  release(): void {
-    this.buf = Buffer.alloc(this.buf.length);
-    this.pBuf = this.uBuf = undefined;
-  }
+function createOutput(): Output {
+  let buf = Buffer.alloc(RTP_HEADROOM + 2048);
+  let pBuf: Buffer | undefined;
+  let pN = -1;
+  let pRes: ProtectResult | undefined;
+  let uBuf: Buffer | undefined;
+  let uN = -1;
+  let uHl = -1;
+  let uRes: UnprotectResult | undefined;
+  return {
+    room(n) {
+      if (buf.length < n) buf = Buffer.alloc(Math.max(n, buf.length * 2));
+      return buf;
+    },
+    protectedRtp(o, n) {
+      if (o !== pBuf || n !== pN || pRes === undefined) {
+        pBuf = o;
+        pN = n;
+        pRes = { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n) };
+      }
+      return pRes;
+    },
+    openedRtp(o, hl, n) {
+      if (o !== uBuf || n !== uN || hl !== uHl || uRes === undefined) {
+        uBuf = o;
+        uN = n;
+        uHl = hl;
+        uRes = { ok: true, packet: o.subarray(RTP_HEADROOM, RTP_HEADROOM + n), payload: o.subarray(RTP_HEADROOM + hl, RTP_HEADROOM + n) };
+      }
+      return uRes;
+    },
+    release() {
+      buf = Buffer.alloc(buf.length);
+      pBuf = uBuf = undefined;
+    },
+  };
 }
 
 // Thread-wide outputs for contexts made with `sharedOutput`: one for protect
@@ -93,134 +98,126 @@ let sharedUnprotect: Output | undefined;
 export function createContextFromSessionKeys(
   s: Suite, keys: DerivedKeys, options: ContextOptions = {},
 ): SrtpContext {
-  return new Context(s, keys, options);
-}
-
-// A class rather than an object of closures: the relay calls into hundreds of
-// contexts, each packet mostly with cold caches, and each closure scope is one
-// more object to fetch from memory before any work is done.
-class Context implements SrtpContext {
-  private readonly rtpT: RtpTransform;
-  private readonly rtcpT: RtcpTransform;
-  private readonly windowSize: 64 | 128;
-  private readonly maxStreams: number;
-  private readonly streams = new Map<number, Stream>();
+  const windowSize = options.replayWindow ?? 64;
+  const maxStreams = options.maxStreams ?? 16;
+  const rtpT = s.aead ? createGcmRtp(keys.rtp) : createCmRtp(keys.rtp, s.rtpTagLength);
+  const rtcpT = s.aead ? createGcmRtcp(keys.rtcp) : createCmRtcp(keys.rtcp, s.rtcpTagLength);
+  const streams = new Map<number, Stream>();
   // the stream of the last packet: a call has one SSRC per direction, and a
   // Map lookup is several cold cache lines on the relay's packet path
-  private lastSsrc = -1;
-  private last: Stream | undefined = undefined;
+  let lastSsrc = -1;
+  let last: Stream | undefined;
   // RTP packets sit at RTP_HEADROOM (the transform's scratch is in front),
   // RTCP ones at 0; either is a view valid until the next call
-  private pOut: Output;
-  private uOut: Output;
-
-  constructor(readonly suite: Suite, keys: DerivedKeys, options: ContextOptions) {
-    this.windowSize = options.replayWindow ?? 64;
-    this.maxStreams = options.maxStreams ?? 16;
-    this.rtpT = suite.aead ? createGcmRtp(keys.rtp) : createCmRtp(keys.rtp, suite.rtpTagLength);
-    this.rtcpT = suite.aead ? createGcmRtcp(keys.rtcp) : createCmRtcp(keys.rtcp, suite.rtcpTagLength);
-    if (options.sharedOutput === true) {
-      this.pOut = sharedProtect ??= new Output();
-      this.uOut = sharedUnprotect ??= new Output();
-    } else {
-      this.pOut = this.uOut = new Output();
-    }
+  let pOut: Output;
+  let uOut: Output;
+  if (options.sharedOutput === true) {
+    pOut = sharedProtect ??= createOutput();
+    uOut = sharedUnprotect ??= createOutput();
+  } else {
+    pOut = uOut = createOutput();
   }
 
-  private find(ssrc: number): Stream | undefined {
-    if (ssrc === this.lastSsrc) return this.last;
-    const st = this.streams.get(ssrc);
+  function find(ssrc: number): Stream | undefined {
+    if (ssrc === lastSsrc) return last;
+    const st = streams.get(ssrc);
     if (st !== undefined) {
-      this.lastSsrc = ssrc;
-      this.last = st;
+      lastSsrc = ssrc;
+      last = st;
     }
     return st;
   }
 
-  private stream(ssrc: number): Stream {
-    let st = this.find(ssrc);
+  function stream(ssrc: number): Stream {
+    let st = find(ssrc);
     if (st === undefined) {
-      const streams = this.streams;
       // bounded: forget the oldest SSRC rather than grow per SSRC ever seen
-      if (streams.size >= this.maxStreams) {
+      if (streams.size >= maxStreams) {
         const oldest = streams.keys().next().value;
         if (oldest !== undefined) streams.delete(oldest);
+        if (oldest === lastSsrc) {
+          lastSsrc = -1;
+          last = undefined;
+        }
       }
-      st = { rtp: createReplayWindow(this.windowSize), rtcp: createReplayWindow(this.windowSize), rtcpNext: 0 };
+      st = { rtp: createReplayWindow(windowSize), rtcp: createReplayWindow(windowSize), rtcpNext: 0 };
       streams.set(ssrc, st);
-      this.lastSsrc = ssrc;
-      this.last = st;
+      lastSsrc = ssrc;
+      last = st;
     }
     return st;
   }
 
-  protectRtp(packet: Buffer): ProtectResult {
-    const len = packet.length;
-    const hl = rtpHeaderLength(packet, len);
-    if (hl < 0) return { ok: false, reason: len < 12 ? 'short' : 'bad_header' };
-    const ssrc = packet.readUInt32BE(8);
-    const st = this.stream(ssrc);
-    const index = estimateIndex(st.rtp.top, packet.readUInt16BE(2));
-    if (index < 0 || !st.rtp.check(index)) return { ok: false, reason: 'replay' };
-    const rtpT = this.rtpT;
-    const out = this.pOut;
-    const o = out.room(RTP_HEADROOM + len + rtpT.tagLength + 4);
-    o.set(packet, RTP_HEADROOM);
-    const n = rtpT.protect(o, hl, len, ssrc, index);
-    st.rtp.accept(index);
-    return out.protectedRtp(o, n);
-  }
+  return {
+    suite: s,
 
-  unprotectRtp(packet: Buffer): UnprotectResult {
-    const rtpT = this.rtpT;
-    const end = packet.length - rtpT.tagLength;
-    if (end < 12) return { ok: false, reason: 'short' };
-    const hl = rtpHeaderLength(packet, end);
-    if (hl < 0) return { ok: false, reason: 'bad_header' };
-    const ssrc = packet.readUInt32BE(8);
-    const st = this.find(ssrc);
-    const index = estimateIndex(st === undefined ? -1 : st.rtp.top, packet.readUInt16BE(2));
-    if (index < 0 || (st !== undefined && !st.rtp.check(index))) return { ok: false, reason: 'replay' };
-    const out = this.uOut;
-    const o = out.room(RTP_HEADROOM + packet.length + 4);
-    const n = rtpT.unprotect(packet, hl, ssrc, index, o);
-    if (n < 0) return { ok: false, reason: 'auth' };
-    (st ?? this.stream(ssrc)).rtp.accept(index);
-    return out.openedRtp(o, hl, n);
-  }
+    protectRtp(packet): ProtectResult {
+      const len = packet.length;
+      const hl = rtpHeaderLength(packet, len);
+      if (hl < 0) return { ok: false, reason: len < 12 ? 'short' : 'bad_header' };
+      const ssrc = packet.readUInt32BE(8);
+      const st = stream(ssrc);
+      const index = estimateIndex(st.rtp.top, packet.readUInt16BE(2));
+      if (index < 0 || !st.rtp.check(index)) return { ok: false, reason: 'replay' };
+      const o = pOut.room(RTP_HEADROOM + len + rtpT.tagLength + 4);
+      o.set(packet, RTP_HEADROOM);
+      const n = rtpT.protect(o, hl, len, ssrc, index);
+      st.rtp.accept(index);
+      return pOut.protectedRtp(o, n);
+    },
 
-  protectRtcp(packet: Buffer): ProtectResult {
+    unprotectRtp(packet): UnprotectResult {
+      const end = packet.length - rtpT.tagLength;
+      if (end < 12) return { ok: false, reason: 'short' };
+      const hl = rtpHeaderLength(packet, end);
+      if (hl < 0) return { ok: false, reason: 'bad_header' };
+      const ssrc = packet.readUInt32BE(8);
+      const st = find(ssrc);
+      const index = estimateIndex(st === undefined ? -1 : st.rtp.top, packet.readUInt16BE(2));
+      if (index < 0 || (st !== undefined && !st.rtp.check(index))) return { ok: false, reason: 'replay' };
+      const o = uOut.room(RTP_HEADROOM + packet.length + 4);
+      const n = rtpT.unprotect(packet, hl, ssrc, index, o);
+      if (n < 0) return { ok: false, reason: 'auth' };
+      (st ?? stream(ssrc)).rtp.accept(index);
+      return uOut.openedRtp(o, hl, n);
+    },
+
+    protectRtcp(packet): ProtectResult {
+      return sealRtcp(packet, true);
+    },
+
+    releaseOutput(): void {
+      pOut.release();
+      if (uOut !== pOut) uOut.release();
+    },
+
+    unprotectRtcp(packet): UnprotectResult {
+      const len = packet.length;
+      if (len < 8 + rtcpT.trailerLength) return { ok: false, reason: 'short' };
+      if (!isRtcpHeader(packet, len)) return { ok: false, reason: 'bad_header' };
+      const ssrc = packet.readUInt32BE(4);
+      const index = packet.readUInt32BE(rtcpT.indexOffset(len)) & 0x7fffffff;
+      const st = find(ssrc);
+      if (st !== undefined && !st.rtcp.check(index)) return { ok: false, reason: 'replay' };
+      const o = uOut.room(len);
+      const n = rtcpT.unprotect(packet, ssrc, o);
+      if (n < 0) return { ok: false, reason: 'auth' };
+      (st ?? stream(ssrc)).rtcp.accept(index);
+      return { ok: true, packet: o.subarray(0, n), payload: o.subarray(8, n) };
+    },
+  };
+
+  function sealRtcp(packet: Buffer, encrypt: boolean): ProtectResult {
     const len = packet.length;
     if (len < 8) return { ok: false, reason: 'short' };
     if (!isRtcpHeader(packet, len)) return { ok: false, reason: 'bad_header' };
-    const st = this.stream(packet.readUInt32BE(4));
+    const st = stream(packet.readUInt32BE(4));
     // 31-bit index, §3.4: past 2^31 packets the keys must be renegotiated
     if (st.rtcpNext >= SRTCP_INDEX_LIMIT) return { ok: false, reason: 'exhausted' };
     const index = st.rtcpNext++;
-    const o = this.pOut.room(len + this.rtcpT.trailerLength);
+    const o = pOut.room(len + rtcpT.trailerLength);
     packet.copy(o, 0, 0, len);
-    const n = this.rtcpT.protect(o, len, packet.readUInt32BE(4), index, true);
+    const n = rtcpT.protect(o, len, packet.readUInt32BE(4), index, encrypt);
     return { ok: true, packet: o.subarray(0, n) };
-  }
-
-  unprotectRtcp(packet: Buffer): UnprotectResult {
-    const rtcpT = this.rtcpT;
-    const len = packet.length;
-    if (len < 8 + rtcpT.trailerLength) return { ok: false, reason: 'short' };
-    if (!isRtcpHeader(packet, len)) return { ok: false, reason: 'bad_header' };
-    const ssrc = packet.readUInt32BE(4);
-    const index = packet.readUInt32BE(rtcpT.indexOffset(len)) & 0x7fffffff;
-    const st = this.find(ssrc);
-    if (st !== undefined && !st.rtcp.check(index)) return { ok: false, reason: 'replay' };
-    const o = this.uOut.room(len);
-    const n = rtcpT.unprotect(packet, ssrc, o);
-    if (n < 0) return { ok: false, reason: 'auth' };
-    (st ?? this.stream(ssrc)).rtcp.accept(index);
-    return { ok: true, packet: o.subarray(0, n), payload: o.subarray(8, n) };
-  }
-
-  releaseOutput(): void {
-    this.pOut.release();
-    if (this.uOut !== this.pOut) this.uOut.release();
   }
 }

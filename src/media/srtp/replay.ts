@@ -12,47 +12,38 @@ export interface ReplayWindow {
   accept(index: number): void;
 }
 
-// A class, not closures: the relay touches one window per packet across
-// hundreds of streams, mostly with cold caches, and every closure context is
-// one more object to fetch from memory.
-class Window implements ReplayWindow {
-  top = -1;
-  private readonly bits: Uint32Array;
-  private readonly mask: number;
+export function createReplayWindow(size: 64 | 128): ReplayWindow {
+  const bits = new Uint32Array(size >>> 5);
+  const mask = size - 1;
+  let top = -1;
 
-  constructor(private readonly size: number) {
-    this.bits = new Uint32Array(size >>> 5);
-    this.mask = size - 1;
-  }
+  const isSet = (i: number): boolean => {
+    const b = i & mask;
+    return (bits[b >>> 5]! & (1 << (b & 31))) !== 0;
+  };
 
-  check(index: number): boolean {
-    const top = this.top;
-    if (index > top) return true;
-    if (top - index >= this.size) return false;
-    const b = index & this.mask;
-    return (this.bits[b >>> 5]! & (1 << (b & 31))) === 0;
-  }
-
-  accept(index: number): void {
-    const top = this.top;
-    const bits = this.bits;
-    const mask = this.mask;
-    if (index > top) {
-      if (top < 0 || index - top >= this.size) bits.fill(0);
-      else
-        for (let i = top + 1; i < index; i++) {
+  return {
+    get top() {
+      return top;
+    },
+    check(index) {
+      if (index > top) return true;
+      if (top - index >= size) return false;
+      return !isSet(index);
+    },
+    accept(index) {
+      if (index > top) {
+        if (top < 0 || index - top >= size) bits.fill(0);
+        else for (let i = top + 1; i < index; i++) {
           const b = i & mask;
           bits[b >>> 5]! &= ~(1 << (b & 31));
         }
-      this.top = index;
-    } else if (top - index >= this.size) {
-      return;
-    }
-    const b = index & mask;
-    bits[b >>> 5]! |= 1 << (b & 31);
-  }
-}
-
-export function createReplayWindow(size: 64 | 128): ReplayWindow {
-  return new Window(size);
+        top = index;
+      } else if (top - index >= size) {
+        return;
+      }
+      const b = index & mask;
+      bits[b >>> 5]! |= 1 << (b & 31);
+    },
+  };
 }
