@@ -207,3 +207,57 @@ describe('key separation', () => {
     expect(rx.unprotectRtp(w1).ok).toBe(true);
   });
 });
+
+describe('output buffers (sharedOutput, releaseOutput)', () => {
+  const name: SuiteName = 'AES_CM_128_HMAC_SHA1_80';
+  const make = (shared: boolean): { tx: SrtpContext; rx: SrtpContext } => {
+    const s = suiteOf(name);
+    const key = randomBytes(s.keyLength);
+    const salt = randomBytes(s.saltLength);
+    return { tx: createSrtpContext(name, key, salt, { sharedOutput: shared }), rx: createSrtpContext(name, key, salt, { sharedOutput: shared }) };
+  };
+
+  it('contexts of one thread with sharedOutput write protect results to one buffer: the next protect on any of them reuses it', () => {
+    const a = make(true);
+    const b = make(true);
+    const ra = a.tx.protectRtp(rtp(1, 0xaaaa));
+    const copyA = ra.ok ? Buffer.from(ra.packet) : Buffer.alloc(0);
+    const rb = b.tx.protectRtp(rtp(1, 0xbbbb));
+    expect(ra.ok && rb.ok && ra.packet.buffer === rb.packet.buffer).toBe(true);
+    // a's view now shows b's packet (same offsets, same length): valid until the next call, as documented
+    expect(ra.ok && ra.packet.equals(copyA)).toBe(false);
+    // contexts without the option keep their own buffers
+    const c = make(false);
+    const d = make(false);
+    const rc = c.tx.protectRtp(rtp(1));
+    const rd = d.tx.protectRtp(rtp(1));
+    expect(rc.ok && rd.ok && rc.packet.buffer !== rd.packet.buffer).toBe(true);
+  });
+
+  it('an unprotect result survives a protect on another shared context (the relay protects what it just opened)', () => {
+    const a = make(true);
+    const b = make(true);
+    const wire = protect(a.tx, rtp(7, 0x1234));
+    const opened = a.rx.unprotectRtp(wire);
+    expect(opened.ok).toBe(true);
+    if (!opened.ok) return;
+    const resealed = b.tx.protectRtp(opened.packet);
+    expect(resealed.ok).toBe(true);
+    expect(opened.packet.equals(rtp(7, 0x1234))).toBe(true);
+    const back = b.rx.unprotectRtp(resealed.ok ? Buffer.from(resealed.packet) : Buffer.alloc(0));
+    expect(back.ok && back.packet.equals(rtp(7, 0x1234))).toBe(true);
+  });
+
+  it('after releaseOutput the bytes already handed out stay as they were', () => {
+    for (const shared of [false, true]) {
+      const { tx } = make(shared);
+      const first = tx.protectRtp(rtp(1));
+      if (!first.ok) throw new Error('protect');
+      const kept = Buffer.from(first.packet);
+      tx.releaseOutput?.();
+      const second = tx.protectRtp(rtp(2));
+      expect(second.ok).toBe(true);
+      expect(first.packet.equals(kept)).toBe(true);
+    }
+  });
+});
