@@ -23,6 +23,22 @@ import { runUacStep, startUas, type UacResult } from './cps/sipp.js';
 const EXTERNAL_IP = '127.0.0.1';
 const INTERNAL_IP = '127.0.0.2';
 const UAC_IP = '127.0.0.3';
+// --auth: the one digest user both proxies know (kamailio-auth.cfg has the same password)
+const AUTH_USER = 'bench';
+const AUTH_PASSWORD = 'bench-secret';
+/**
+ * --auth for Palisade: the caller is no trunk by address, so every INVITE is challenged
+ * (MD5 only: SIPp answers nothing else) and checked against one trunk's credentials;
+ * per-source limits far above the ramp, as the address-trunk run has them.
+ */
+const AUTH_PALISADE: Record<string, unknown> = {
+  trunks: [{ id: 'bench', auth: { username: AUTH_USER, password: AUTH_PASSWORD } }],
+  security: {
+    admission: { maxEventLoopLagMs: 0 },
+    auth: { algorithms: ['MD5'] },
+    flood: { packets: { rate: 1_000_000, burst: 1_000_000 }, invite: { rate: 1_000_000, burst: 1_000_000 } },
+  },
+};
 const UAS_IP = '127.0.0.4';
 const KAMAILIO_IP = '127.0.0.5';
 /** a step passes with fewer failed calls than this share */
@@ -76,6 +92,10 @@ function usage(): string {
   --kamailio-cfg NAME  plain (stateful proxy with record-route, bench/cps/kamailio.cfg) or
                        edge (+ sanity checks, pike flood detection, topoh topology hiding,
                        bench/cps/kamailio-edge.cfg): issue 3's first two reference rows
+  --auth               digest on every INVITE: SIPp answers a 407 (bench/cps/uac-auth.xml,
+                       MD5, qop=auth); Palisade challenges an unidentified source with
+                       one user, Kamailio runs bench/cps/kamailio-auth.cfg (direct stays
+                       unauthenticated: it is the floor)
   --pause S            seconds between steps (default 3)
   --out FILE           JSON results (default: $TMPDIR/palisade-cps-<date>.json)
 `;
@@ -111,6 +131,7 @@ async function main(): Promise<number> {
       systems: { type: 'string', default: 'direct,palisade,kamailio' },
       'kamailio-children': { type: 'string', default: '2' },
       'kamailio-cfg': { type: 'string', default: 'plain' },
+      auth: { type: 'boolean', default: false },
       pause: { type: 'string', default: '3' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -139,6 +160,8 @@ async function main(): Promise<number> {
 
   installExitHandlers();
   const root = repoRoot();
+  const authFor = (system: SystemName): { auth?: { scenario: string; username: string; password: string } } =>
+    values.auth && system !== 'direct' ? { auth: { scenario: join(root, 'bench', 'cps', 'uac-auth.xml'), username: AUTH_USER, password: AUTH_PASSWORD } } : {};
   const started = Date.now();
   const deadline = started + maxTimeS * 1000;
   const kamBin = findKamailio();
@@ -165,7 +188,7 @@ async function main(): Promise<number> {
       if (system === 'direct') {
         target = `${uas.host}:${uas.port}`;
       } else if (system === 'palisade') {
-        const p = await startPalisade({ repoRoot: root, externalIp: EXTERNAL_IP, internalIp: INTERNAL_IP, softswitch: { host: uas.host, port: uas.port } });
+        const p = await startPalisade({ repoRoot: root, externalIp: EXTERNAL_IP, internalIp: INTERNAL_IP, softswitch: { host: uas.host, port: uas.port }, ...(values.auth ? { extra: AUTH_PALISADE } : {}) });
         target = p.target;
         proxyCpu = () => p.cpu();
         proxyAlive = () => p.alive();
@@ -179,7 +202,7 @@ async function main(): Promise<number> {
           log('cps: kamailio not installed (apt-get install kamailio): skipping the side-by-side run');
           continue;
         }
-        const cfg = join(root, 'bench', 'cps', values['kamailio-cfg'] === 'edge' ? 'kamailio-edge.cfg' : 'kamailio.cfg');
+        const cfg = join(root, 'bench', 'cps', values.auth ? 'kamailio-auth.cfg' : values['kamailio-cfg'] === 'edge' ? 'kamailio-edge.cfg' : 'kamailio.cfg');
         const k = await startKamailio({ bin: kamBin, cfg, listenIp: KAMAILIO_IP, uas: { host: uas.host, port: uas.port }, children: kamChildren });
         target = k.target;
         proxyCpu = () => k.cpu();
@@ -192,7 +215,7 @@ async function main(): Promise<number> {
         if (system !== 'direct') {
           // Warm-up, not recorded: JIT compilation, first allocations, Kamailio's
           // first transactions. 3 s at the ramp's first rate.
-          const w = await runUacStep({ rate: Math.min(ramp[0] ?? 100, 200), durationS: 3, target, localIp: UAC_IP, graceS: 10 });
+          const w = await runUacStep({ rate: Math.min(ramp[0] ?? 100, 200), durationS: 3, target, localIp: UAC_IP, graceS: 10, ...authFor(system) });
           log(`  ${system.padEnd(8)} warm-up: ${w.successful}/${w.calls} ok`);
           await sleep(pauseS * 1000);
         }
@@ -206,7 +229,7 @@ async function main(): Promise<number> {
           const cpu0 = proxyCpu();
           const uas0 = uas.cpu();
           const drops0 = udpRcvbufErrors();
-          const r = await runUacStep({ rate, durationS, target, localIp: UAC_IP, graceS: 12 });
+          const r = await runUacStep({ rate, durationS, target, localIp: UAC_IP, graceS: 12, ...authFor(system) });
           const udpRcvbufDrops = udpRcvbufErrors() - drops0;
           const proxyCpuS = Math.max(0, proxyCpu() - cpu0);
           const uasCpuS = Math.max(0, uas.cpu() - uas0);

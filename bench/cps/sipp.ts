@@ -63,6 +63,8 @@ export interface UacStep {
   localIp: string;
   /** extra seconds after the last call is placed before the run is cut off */
   graceS: number;
+  /** answer the proxy's 407 on every INVITE (scenario file with [authentication], SIPp's -au/-ap) */
+  auth?: { scenario: string; username: string; password: string };
 }
 
 export interface UacResult {
@@ -97,7 +99,8 @@ export async function runUacStep(s: UacStep, hooks: { onStart?: () => void } = {
   // itself silently; -rtt_freq divides the call count so no response time is dropped.
   const args = [
     s.target,
-    '-sn', 'uac',
+    // -auth_uri: the digest uri is the Request-URI (RFC 3261 §22.4); SIPp would write sip:host:port
+    ...(s.auth ? ['-sf', s.auth.scenario, '-au', s.auth.username, '-ap', s.auth.password, '-auth_uri', `service@${s.target}`] : ['-sn', 'uac']),
     '-i', s.localIp,
     '-p', String(port),
     '-t', 'u1',
