@@ -21,7 +21,7 @@ import type { Pool, PoolTarget } from './route/pool.js';
 import type { SipResolver } from './route/resolve.js';
 import type { Hop, UriTarget } from './route/types.js';
 import { createTrunkTable, type Trunk } from './route/trunks.js';
-import { mapReplaces, rewriteReferredBy, rewriteReferTo, type CallIdMap } from './transfer.js';
+import { mapReplaces, rewriteReferredBy, rewriteReferTo, type CallIdMap, type OurAddress } from './transfer.js';
 import type { Sealer } from './seal.js';
 import { carriesBody, type MediaHooks } from './media-hooks.js';
 import { clientKey, createTransactionLayer, hasMagicCookie, legacyServerKey, serverKey, type ClientTransaction, type SendTarget, type ServerTransaction } from './transaction/index.js';
@@ -126,6 +126,8 @@ interface Pending {
 }
 
 const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER']);
+/** Prefix of a Replaces Call-ID we sealed for a customer (see transferEdits). */
+const REPLACES_TOKEN = 'rp-';
 
 /** What a pending request's `out` points at once released: a tiny, valid, inert message. */
 const RELEASED: SipMessage = (() => {
@@ -279,7 +281,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       return;
     }
     const from = source.realm;
-    if (!transferEdits(req, source, ep.anyOf(from === 'external' ? 'internal' : 'external'))) {
+    if (from === 'internal' && !transferEdits(req, source, 'external', ep.anyOf('external'), undefined)) {
       admitted?.release?.();
       return;
     }
@@ -292,6 +294,11 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       if (!target) {
         admitted?.release?.();
         return noRoute(req, source, 503, 'Service Unavailable');
+      }
+      const softswitch = { host: target.host, port: target.port ?? 5060, transport: target.transport };
+      if (!transferEdits(req, source, 'internal', ep.anyOf('internal'), softswitch)) {
+        admitted?.release?.();
+        return;
       }
       const pending = prepare(req, source, skey, receivedAt, mf, 'internal');
       pending.release = admitted?.release;
@@ -614,7 +621,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
     const mf = checkHops(req, source);
     if (mf === undefined) return;
     const { from, to } = legOf(d, source.realm);
-    if (!transferEdits(req, source, ep.byId(to.flow.listenerId))) return;
+    if (!transferEdits(req, source, to.realm, ep.byId(to.flow.listenerId), to.realm === 'internal' ? { host: to.flow.remoteAddress, port: to.flow.remotePort, transport: to.flow.transport } : undefined)) return;
     if (source.realm === 'external') from.flow = sourceFlow(source); // follow a NATed client's current flow
     d.lastActivity = now();
     const se = sessionExpires(req);
@@ -632,22 +639,47 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
   }
 
   /**
-   * Transfer headers for the receiving side (src/proxy/transfer.ts): Refer-To and
-   * Referred-By at our address there, Replaces with that side's Call-ID. False when the
+   * Transfer headers for the receiving side (src/proxy/transfer.ts). Referred-By names
+   * us there. Refer-To names us towards a customer (the INVITE it causes comes to us),
+   * and the softswitch towards the softswitch (it routes the target itself, as it would
+   * have from the customer's own view). A Replaces Call-ID:
+   * - towards the softswitch: its own Call-ID for the dialog, found by the sender's
+   *   Call-ID or by a token we handed out;
+   * - in a Refer-To towards a customer: a sealed token, so that customer never learns
+   *   the Call-ID another customer's dialog has (the referee only copies it into the
+   *   INVITE that comes back to us);
+   * - in an INVITE towards a customer: that customer's Call-ID (it must match its own
+   *   dialog).
+   * RFC 3891 §3: only an INVITE carries Replaces; other requests lose it. False when the
    * request was answered instead (a Replaces naming no dialog we relay, a bad Refer-To).
    */
-  function transferEdits(req: SipMessage, source: Source, there: ListenerInfo | undefined): boolean {
+  function transferEdits(req: SipMessage, source: Source, toRealm: RealmName, there: ListenerInfo | undefined, softswitch: OurAddress | undefined): boolean {
     const referTo = req.header('refer-to');
-    const replaces = req.header('replaces');
+    let replaces = req.header('replaces');
     const referredBy = req.header('referred-by');
     if (referTo === undefined && replaces === undefined && referredBy === undefined) return true;
-    const map: CallIdMap = (callId) => {
+    if (replaces !== undefined && req.method !== 'INVITE') {
+      req.removeHeader('replaces');
+      replaces = undefined;
+    }
+    const toInternal: CallIdMap = (callId) => {
+      const d = dialogs.find(source.realm, callId);
+      if (d !== undefined) return legOf(d, source.realm).to.callId;
+      if (!callId.startsWith(REPLACES_TOKEN)) return undefined;
+      const opened = sealer.open(callId.slice(REPLACES_TOKEN.length))?.toString('utf8');
+      return opened !== undefined && dialogs.find('internal', opened) !== undefined ? opened : undefined;
+    };
+    const toExternal: CallIdMap = (callId) => {
       const d = dialogs.find(source.realm, callId);
       return d === undefined ? undefined : legOf(d, source.realm).to.callId;
     };
+    // from the softswitch to a customer: the token opens to the softswitch's own Call-ID
+    const asToken: CallIdMap = (callId) =>
+      source.realm === 'internal' && dialogs.find('internal', callId) !== undefined ? REPLACES_TOKEN + sealer.seal(callId) : undefined;
     const us = there === undefined ? undefined : { host: there.advertise, port: there.port, transport: there.transport };
     if (referTo !== undefined) {
-      const e = us === undefined ? ({ ok: false, status: 503, reason: 'Service Unavailable' } as const) : rewriteReferTo(referTo, us, map);
+      const target = toRealm === 'internal' ? (softswitch ?? us) : us;
+      const e = target === undefined ? ({ ok: false, status: 503, reason: 'Service Unavailable' } as const) : rewriteReferTo(referTo, target, toRealm === 'internal' ? toInternal : asToken);
       if (!e.ok) {
         reply(req, source, e.status, e.reason);
         return false;
@@ -655,7 +687,7 @@ export function createProxyCore(deps: ProxyDeps): ProxyCore {
       req.setHeader('Refer-To', e.value);
     }
     if (replaces !== undefined) {
-      const mapped = mapReplaces(replaces, map);
+      const mapped = mapReplaces(replaces, toRealm === 'internal' ? toInternal : toExternal);
       if (mapped === undefined) {
         reply(req, source, 481, 'Call/Transaction Does Not Exist');
         return false;

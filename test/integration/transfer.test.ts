@@ -1,7 +1,8 @@
-// Call transfer across the realms (src/proxy/transfer.ts): a REFER's Refer-To and
-// Referred-By reach the other side naming Palisade, never the sender's hosts, and a
-// Replaces (inside Refer-To, or as an INVITE header) names the dialog by the Call-ID
-// the receiver knows. A Replaces that names no dialog Palisade relays is refused.
+// Call transfer across the realms (src/proxy/transfer.ts, transferEdits in core.ts): a
+// REFER's Refer-To and Referred-By never carry the sender's hosts; a Replaces names the
+// dialog by the Call-ID the softswitch knows, or towards a customer by a sealed token
+// that comes back in the transferred INVITE. A Replaces that names no dialog Palisade
+// relays is refused.
 // Scripted UDP peers: the caller on 127.0.0.3, the softswitch on 127.0.0.4.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
@@ -133,7 +134,8 @@ describe('call transfer across the realms', () => {
     expect(b.internalCallId).not.toBe('xfer-b@127.0.0.3');
   }, 15_000);
 
-  it('REFER from the softswitch: Refer-To and Referred-By name Palisade, Replaces carries the caller\'s Call-ID', async () => {
+  let token = '';
+  it('REFER from the softswitch: Refer-To and Referred-By name Palisade, Replaces becomes a token, not another call\'s Call-ID', async () => {
     const replaces = encodeURIComponent(`${b.internalCallId};to-tag=callee1;from-tag=cb`);
     await softswitch.send(
       refer(a, 2, `<sip:2000@10.9.9.9:5070;transport=udp;maddr=10.9.9.9;user=phone?Replaces=${replaces}>`, ['Referred-By: "Operator" <sip:op@10.9.9.9:5070>']),
@@ -144,15 +146,68 @@ describe('call transfer across the realms', () => {
     expect(startLine(got.text)).toBe(`REFER sip:alice@127.0.0.3:${caller.port} SIP/2.0`);
     expect(hdr(got.text, 'Call-ID')).toBe('xfer-a@127.0.0.3');
     const referTo = hdr(got.text, 'Refer-To')!;
-    expect(referTo).toBe(`<sip:2000@127.0.0.1:${ext};user=phone?Replaces=${encodeURIComponent('xfer-b@127.0.0.3')}%3Bto-tag%3Dcallee1%3Bfrom-tag%3Dcb>`);
+    const m = new RegExp(`^<sip:2000@127\\.0\\.0\\.1:${ext};user=phone\\?Replaces=(rp-[A-Za-z0-9_-]+)%3Bto-tag%3Dcallee1%3Bfrom-tag%3Dcb>$`).exec(referTo);
+    expect(m, referTo).not.toBeNull();
+    token = m![1]!;
     expect(hdr(got.text, 'Referred-By')).toBe(`"Operator" <sip:op@127.0.0.1:${ext}>`);
-    // nothing of the internal side in the whole message
+    // nothing of the internal side in the whole message, and not call B's Call-ID on either side
     expect(got.text).not.toMatch(/10\.9\.9\.9|127\.0\.0\.4|127\.0\.0\.2/);
     expect(got.text).not.toContain(b.internalCallId);
+    expect(got.text).not.toContain('xfer-b@');
     // the REFER's answer goes back
     await caller.send(answer(got.text, '202 Accepted'), got.from.port, got.from.address);
     const accepted = await softswitch.next((t) => t.startsWith('SIP/2.0 202'));
     expect(hdr(accepted.text, 'CSeq')).toBe('2 REFER');
+  });
+
+  it('the referee\'s INVITE with that token in Replaces reaches the softswitch with its own Call-ID for the dialog', async () => {
+    expect(token).not.toBe('');
+    await caller.send(invite('xfer-e@127.0.0.3', 'ce', 'z9hG4bK-ce', [`Replaces: ${token};to-tag=callee1;from-tag=cb`]), ext, '127.0.0.1');
+    const inv = await softswitch.next((t) => t.startsWith('INVITE ') && hdr(t, 'From')!.endsWith('tag=ce'));
+    expect(hdr(inv.text, 'Replaces')).toBe(`${b.internalCallId};to-tag=callee1;from-tag=cb`);
+    await softswitch.send(answer(inv.text, '486 Busy Here'), inv.from.port, inv.from.address);
+    await caller.next((t) => t.startsWith('SIP/2.0 486') && hdr(t, 'Call-ID') === 'xfer-e@127.0.0.3');
+  });
+
+  it('REFER from the customer: Refer-To names the softswitch (it routes the target), Replaces the softswitch\'s Call-ID', async () => {
+    // the caller (external) refers the softswitch side of call A to extension 201, replacing call B
+    const contact = `sip:p@127.0.0.1:${ext}`; // any Request-URI: in-dialog requests are found by Call-ID
+    await caller.send(
+      [
+        `REFER ${contact} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.3:${caller.port};branch=z9hG4bK-cref1;rport`,
+        'Max-Forwards: 70',
+        'From: <sip:alice@127.0.0.3>;tag=ca',
+        'To: <sip:+15550001@127.0.0.1>;tag=callee1',
+        'Call-ID: xfer-a@127.0.0.3',
+        'CSeq: 5 REFER',
+        `Contact: <sip:alice@127.0.0.3:${caller.port}>`,
+        `Refer-To: <sip:201@pbx.customer.example;x-site=192.0.2.50?Replaces=${encodeURIComponent('xfer-b@127.0.0.3;to-tag=callee1;from-tag=cb')}>`,
+        'Referred-By: <sip:alice@192.0.2.50>',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+      ext,
+      '127.0.0.1',
+    );
+    const got = await softswitch.next((t) => t.startsWith('REFER ') && hdr(t, 'CSeq') === '5 REFER');
+    expect(hdr(got.text, 'Call-ID')).toBe(a.internalCallId);
+    expect(hdr(got.text, 'Refer-To')).toBe(`<sip:201@127.0.0.4:${softswitch.port}?Replaces=${encodeURIComponent(b.internalCallId)}%3Bto-tag%3Dcallee1%3Bfrom-tag%3Dcb>`);
+    expect(hdr(got.text, 'Referred-By')).toBe(`<sip:alice@127.0.0.2:${int}>`);
+    expect(got.text).not.toMatch(/192\.0\.2\.50|customer\.example|xfer-b@/);
+    await softswitch.send(answer(got.text, '202 Accepted'), got.from.port, got.from.address);
+    await caller.next((t) => t.startsWith('SIP/2.0 202') && hdr(t, 'CSeq') === '5 REFER');
+  });
+
+  it('RFC 3891 §3: a non-INVITE request loses its Replaces instead of being refused', async () => {
+    const text = refer(a, 6, '<sip:3000@10.9.9.9>', ['Replaces: nobody@10.9.9.9;to-tag=x;from-tag=y']);
+    await softswitch.send(text, int, '127.0.0.2');
+    const got = await caller.next((t) => t.startsWith('REFER ') && hdr(t, 'CSeq') === '6 REFER');
+    expect(hdr(got.text, 'Replaces')).toBeUndefined();
+    expect(got.text).not.toContain('nobody@');
+    await caller.send(answer(got.text, '202 Accepted'), got.from.port, got.from.address);
+    await softswitch.next((t) => t.startsWith('SIP/2.0 202') && hdr(t, 'CSeq') === '6 REFER');
   });
 
   it('a REFER whose Replaces names no dialog Palisade relays is refused with 400, and not relayed', async () => {
