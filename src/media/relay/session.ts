@@ -161,6 +161,15 @@ function enqueue(r: Route, msg: Buffer, rinfo: RemoteInfo): void {
   }
 }
 
+/**
+ * Handles what is queued now. The worker calls it before a control message, so
+ * packets that arrived before an update are judged by the state they arrived
+ * under (old keys, old far end), not by the new one.
+ */
+export function flushQueued(): void {
+  if (queued > 0) flush();
+}
+
 function flushScheduled(): void {
   scheduled = false;
   flush();
@@ -253,13 +262,14 @@ function onDatagram(relay: Relay, s: Session, a: Leg, b: Leg, onRtcpSocket: bool
     port = dest.port !== 0 ? dest.port : bRemote.rtcpPort;
   }
   sock.send(out, port, dest.port !== 0 ? dest.address : bRemote.address);
-  // `out` may be a view into a context-owned buffer that the next packet
-  // overwrites. A send normally completes synchronously (sync lookup, then
-  // uv_udp_try_send); when the kernel buffer is full (or a queue already
-  // exists) libuv queues it and keeps pointing at those bytes, so the context
-  // that produced them must write the next packet elsewhere. Checking after
-  // the send also covers the send that starts the queue, which a check
-  // before it (and a copy) would miss.
+  // `out` may be a view into one of the thread's shared SRTP output buffers,
+  // which the next packet overwrites. A send normally completes synchronously
+  // (sync lookup, then uv_udp_try_send); when the kernel buffer is full (or a
+  // queue already exists) libuv queues it and keeps pointing at those bytes,
+  // so the buffers are replaced (releaseOutput, on either context: both are
+  // shared) before anything else is written. Checking after the send also
+  // covers the send that starts the queue, which a check before it (and a
+  // copy) would miss.
   if (out !== msg && sock.getSendQueueCount() > 0) (b.tx ?? a.rx)?.releaseOutput?.();
   relay.packets[2 + b.realmIndex]! += 1;
   const c = b.counters;

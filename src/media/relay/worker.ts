@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LocalEndpoint, MediaEndReason, MediaError, RemoteSpec, SrtpKey } from '../engine.js';
 import { createPortSlice, type BoundPair } from './ports.js';
-import { attach, createLeg, DROP_REASONS, onHold, resetLatch, sessionStats, zeroDrops, type Relay, type Remote, type Session } from './session.js';
+import { attach, createLeg, DROP_REASONS, flushQueued, onHold, resetLatch, sessionStats, zeroDrops, type Relay, type Remote, type Session } from './session.js';
 import { createContext } from './srtp.js';
 import type { ReplyValue, Request, RequestMessage, WorkerInit, WorkerLeg, WorkerMessage } from './types.js';
 
@@ -150,6 +150,7 @@ async function handle(req: Request): Promise<Outcome> {
 }
 
 port.on('message', (m: RequestMessage) => {
+  flushQueued();
   handle(m.req).then(
     (o) => {
       post({ type: 'reply', seq: m.seq, ...o, freePairs: slice.free() } as WorkerMessage);

@@ -108,7 +108,8 @@ export function createContextFromSessionKeys(
   let lastSsrc = -1;
   let last: Stream | undefined;
   // RTP packets sit at RTP_HEADROOM (the transform's scratch is in front),
-  // RTCP ones at 0; either is a view valid until the next call
+  // RTCP ones at 0; either is a view valid until the next call that writes the
+  // same output (with sharedOutput: the next of its kind on any such context)
   let pOut: Output;
   let uOut: Output;
   if (options.sharedOutput === true) {

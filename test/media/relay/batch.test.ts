@@ -5,7 +5,7 @@
 import type { RemoteInfo } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPortSlice, type BoundPair } from '../../../src/media/relay/ports.js';
-import { attach, createLeg, zeroDrops, type Relay, type Session } from '../../../src/media/relay/session.js';
+import { attach, createLeg, flushQueued, zeroDrops, type Relay, type Session } from '../../../src/media/relay/session.js';
 import { peer, portWindow, rtpPacket, type Peer } from './helpers.js';
 
 const open: { pairs: BoundPair[]; peers: Peer[] } = { pairs: [], peers: [] };
@@ -49,6 +49,21 @@ describe('relay batch queue', () => {
     expect(s.legs[0].drops.no_session).toBe(3);
     expect(relay.packets[0]).toBe(0);
     expect(b.received).toHaveLength(0);
+  });
+
+  it('flushQueued handles what waits at once: packets that arrived before an update are judged by the state they arrived under', async () => {
+    const { relay, s, b, from } = await session('update');
+    for (let i = 0; i < 2; i++) s.legs[0].pair.rtp.emit('message', rtpPacket(i), from);
+    // what the worker does before a control message, then the update moves the far end
+    flushQueued();
+    expect(relay.packets[0]).toBe(2);
+    s.legs[0].remote = { ...s.legs[0].remote!, address: '127.0.0.9' };
+    await b.waitFor(2);
+    // a packet from the old address after the update is refused
+    s.legs[0].pair.rtp.emit('message', rtpPacket(2), { ...from, port: 40001 });
+    await new Promise((r) => setImmediate(r));
+    expect(relay.drops.unexpected_source).toBe(1);
+    expect(relay.packets[0]).toBe(2);
   });
 
   it('relays every packet of a burst larger than one batch, in order', async () => {
