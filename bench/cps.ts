@@ -10,7 +10,8 @@
 //
 // Addresses: Palisade external 127.0.0.1, internal 127.0.0.2; UAC 127.0.0.3; UAS
 // 127.0.0.4; Kamailio 127.0.0.5. Every process is bounded in time and killed on exit.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,7 @@ import { findKamailio, kamailioVersion, startKamailio } from './cps/kamailio.js'
 import { startPalisade } from './cps/palisade.js';
 import { hasCommand, installExitHandlers, killAllOwned, sleep, udpRcvbufErrors } from './cps/proc.js';
 import { runUacStep, startUas, type UacResult } from './cps/sipp.js';
+import { startStunnelClient } from '../test/helpers/stunnel.js';
 
 const EXTERNAL_IP = '127.0.0.1';
 const INTERNAL_IP = '127.0.0.2';
@@ -96,9 +98,31 @@ function usage(): string {
                        MD5, qop=auth); Palisade challenges an unidentified source with
                        one user, Kamailio runs bench/cps/kamailio-auth.cfg (direct stays
                        unauthenticated: it is the floor)
+  --tls                the caller on TLS: SIPp (built without TLS) over one TCP connection
+                       into stunnel4, which carries it over TLS to Palisade's TLS listener
+                       or to Kamailio (bench/cps/kamailio-tls.cfg, Debian
+                       kamailio-tls-modules); the UAS stays on UDP; direct stays UDP
   --pause S            seconds between steps (default 3)
   --out FILE           JSON results (default: $TMPDIR/palisade-cps-<date>.json)
 `;
+}
+
+/**
+ * --tls: stunnel4 in client mode in front of SIPp (Debian's SIPp has no TLS). SIPp's
+ * one TCP connection arrives on 127.0.0.3 and leaves as one TLS connection to the proxy.
+ * stunnel's CPU is its own process, not counted as the proxy's.
+ */
+async function tlsFront(proxyTls: string, maxTimeS: number): Promise<{ target: string; stop(): Promise<void> }> {
+  const [host, port] = [proxyTls.slice(0, proxyTls.lastIndexOf(':')), Number(proxyTls.slice(proxyTls.lastIndexOf(':') + 1))];
+  const st = await startStunnelClient({ acceptHost: UAC_IP, connectHost: host, connectPort: port, killAfterMs: (maxTimeS + 120) * 1000 });
+  return { target: `${UAC_IP}:${st.port}`, stop: () => st.stop() };
+}
+
+/** A certificate for Kamailio's TLS socket, made with our own gen-certs. */
+function kamailioCerts(root: string): { certFile: string; keyFile: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-cps-kamtls-'));
+  execFileSync(process.execPath, [join(root, 'dist', 'src', 'cli.js'), 'gen-certs', '--out', dir, '--ip', KAMAILIO_IP], { stdio: 'ignore' });
+  return { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key') };
 }
 
 function defaultRamp(max: number): number[] {
@@ -132,6 +156,7 @@ async function main(): Promise<number> {
       'kamailio-children': { type: 'string', default: '2' },
       'kamailio-cfg': { type: 'string', default: 'plain' },
       auth: { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
       pause: { type: 'string', default: '3' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -158,8 +183,14 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  if (values.tls && values.auth) throw new Error('--tls and --auth: one at a time');
+  if (values.tls && !hasCommand('stunnel4')) {
+    process.stderr.write('cps: --tls needs stunnel4 (Debian package stunnel4); nothing measured\n');
+    return 2;
+  }
   installExitHandlers();
   const root = repoRoot();
+  const transportFor = (system: SystemName): { transport?: 't1' } => (values.tls && system !== 'direct' ? { transport: 't1' } : {});
   const authFor = (system: SystemName): { auth?: { scenario: string; username: string; password: string } } =>
     values.auth && system !== 'direct' ? { auth: { scenario: join(root, 'bench', 'cps', 'uac-auth.xml'), username: AUTH_USER, password: AUTH_PASSWORD } } : {};
   const started = Date.now();
@@ -188,11 +219,19 @@ async function main(): Promise<number> {
       if (system === 'direct') {
         target = `${uas.host}:${uas.port}`;
       } else if (system === 'palisade') {
-        const p = await startPalisade({ repoRoot: root, externalIp: EXTERNAL_IP, internalIp: INTERNAL_IP, softswitch: { host: uas.host, port: uas.port }, ...(values.auth ? { extra: AUTH_PALISADE } : {}) });
+        const p = await startPalisade({ repoRoot: root, externalIp: EXTERNAL_IP, internalIp: INTERNAL_IP, softswitch: { host: uas.host, port: uas.port }, ...(values.auth ? { extra: AUTH_PALISADE } : {}), tls: values.tls });
         target = p.target;
         proxyCpu = () => p.cpu();
         proxyAlive = () => p.alive();
         stop = () => p.stop();
+        if (values.tls) {
+          const t = await tlsFront(p.tlsTarget!, maxTimeS);
+          target = t.target;
+          stop = async () => {
+            await t.stop();
+            await p.stop();
+          };
+        }
         diag = () => p.output();
         summary.version = `palisade (node ${process.versions.node})`;
         log(`cps: palisade pid ${p.pid} on ${p.target}`);
@@ -202,12 +241,22 @@ async function main(): Promise<number> {
           log('cps: kamailio not installed (apt-get install kamailio): skipping the side-by-side run');
           continue;
         }
-        const cfg = join(root, 'bench', 'cps', values.auth ? 'kamailio-auth.cfg' : values['kamailio-cfg'] === 'edge' ? 'kamailio-edge.cfg' : 'kamailio.cfg');
-        const k = await startKamailio({ bin: kamBin, cfg, listenIp: KAMAILIO_IP, uas: { host: uas.host, port: uas.port }, children: kamChildren });
+        const cfgName = values.auth ? 'kamailio-auth.cfg' : values.tls ? 'kamailio-tls.cfg' : values['kamailio-cfg'] === 'edge' ? 'kamailio-edge.cfg' : 'kamailio.cfg';
+        const cfg = join(root, 'bench', 'cps', cfgName);
+        const certs = values.tls ? kamailioCerts(root) : undefined;
+        const k = await startKamailio({ bin: kamBin, cfg, listenIp: KAMAILIO_IP, uas: { host: uas.host, port: uas.port }, children: kamChildren, ...(certs ? { tls: certs } : {}) });
         target = k.target;
         proxyCpu = () => k.cpu();
         proxyAlive = () => k.alive();
         stop = () => k.stop();
+        if (values.tls) {
+          const t = await tlsFront(k.tlsTarget!, maxTimeS);
+          target = t.target;
+          stop = async () => {
+            await t.stop();
+            await k.stop();
+          };
+        }
         summary.version = `kamailio ${k.version}, ${kamChildren} UDP workers (${k.processes()} processes)`;
         log(`cps: kamailio pid ${k.pid} on ${k.target}, ${k.processes()} processes`);
       }
@@ -215,7 +264,7 @@ async function main(): Promise<number> {
         if (system !== 'direct') {
           // Warm-up, not recorded: JIT compilation, first allocations, Kamailio's
           // first transactions. 3 s at the ramp's first rate.
-          const w = await runUacStep({ rate: Math.min(ramp[0] ?? 100, 200), durationS: 3, target, localIp: UAC_IP, graceS: 10, ...authFor(system) });
+          const w = await runUacStep({ rate: Math.min(ramp[0] ?? 100, 200), durationS: 3, target, localIp: UAC_IP, graceS: 10, ...authFor(system), ...transportFor(system) });
           log(`  ${system.padEnd(8)} warm-up: ${w.successful}/${w.calls} ok`);
           await sleep(pauseS * 1000);
         }
@@ -229,7 +278,7 @@ async function main(): Promise<number> {
           const cpu0 = proxyCpu();
           const uas0 = uas.cpu();
           const drops0 = udpRcvbufErrors();
-          const r = await runUacStep({ rate, durationS, target, localIp: UAC_IP, graceS: 12, ...authFor(system) });
+          const r = await runUacStep({ rate, durationS, target, localIp: UAC_IP, graceS: 12, ...authFor(system), ...transportFor(system) });
           const udpRcvbufDrops = udpRcvbufErrors() - drops0;
           const proxyCpuS = Math.max(0, proxyCpu() - cpu0);
           const uasCpuS = Math.max(0, uas.cpu() - uas0);

@@ -6,11 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, childPids, cpuSecondsWithChildren, freeUdpPort, onCleanup, ownPid, sleep, spawnOwned, waitUdpBound } from './proc.js';
+import { alive, childPids, cpuSecondsWithChildren, freeTcpPort, freeUdpPort, onCleanup, ownPid, sleep, spawnOwned, waitUdpBound } from './proc.js';
 
 export interface KamailioProcess {
   readonly pid: number;
   readonly target: string;
+  /** host:port of the TLS listen socket, when started with `tls` */
+  readonly tlsTarget: string | undefined;
   readonly version: string;
   /** CPU seconds of the main process and its workers so far. */
   cpu(): number;
@@ -38,10 +40,11 @@ export function kamailioVersion(bin: string): string {
   }
 }
 
-export async function startKamailio(o: { bin: string; cfg: string; listenIp: string; uas: { host: string; port: number }; children: number }): Promise<KamailioProcess> {
+export async function startKamailio(o: { bin: string; cfg: string; listenIp: string; uas: { host: string; port: number }; children: number; tls?: { certFile: string; keyFile: string } }): Promise<KamailioProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-cps-kamailio-'));
   const pidFile = join(dir, 'kamailio.pid');
   const port = await freeUdpPort(o.listenIp);
+  const tlsPort = o.tls !== undefined ? await freeTcpPort(o.listenIp) : undefined;
   const version = kamailioVersion(o.bin);
   const args = [
     o.bin,
@@ -50,6 +53,9 @@ export async function startKamailio(o: { bin: string; cfg: string; listenIp: str
     '-Y', dir,
     '-w', dir,
     '-l', `udp:${o.listenIp}:${port}`,
+    ...(o.tls !== undefined && tlsPort !== undefined
+      ? ['-l', `tls:${o.listenIp}:${tlsPort}`, '-A', `TLS_CERT="${o.tls.certFile}"`, '-A', `TLS_KEY="${o.tls.keyFile}"`]
+      : []),
     '-A', `UAS_URI="sip:${o.uas.host}:${o.uas.port}"`,
     '-n', String(o.children),
     '-m', '256',
@@ -92,6 +98,7 @@ export async function startKamailio(o: { bin: string; cfg: string; listenIp: str
   return {
     pid,
     target: `${o.listenIp}:${port}`,
+    tlsTarget: tlsPort === undefined ? undefined : `${o.listenIp}:${tlsPort}`,
     version,
     cpu: () => cpuSecondsWithChildren(pid).seconds,
     processes: () => cpuSecondsWithChildren(pid).processes,

@@ -12,6 +12,8 @@ export interface PalisadeProcess {
   readonly pid: number;
   /** host:port of the external UDP listener, where the UAC sends its calls */
   readonly target: string;
+  /** host:port of the external TLS listener, with `tls` */
+  readonly tlsTarget: string | undefined;
   readonly configFile: string;
   cpu(): number;
   alive(): boolean;
@@ -27,16 +29,23 @@ export interface PalisadeOptions {
   softswitch: { host: string; port: number };
   /** extra config merged at the top level (e.g. to turn topology options off) */
   extra?: Record<string, unknown>;
+  /** also listen on TLS (external), with a certificate generated at start */
+  tls?: boolean;
 }
 
-export function palisadeConfig(o: PalisadeOptions & { externalPort: number; internalPort: number; httpPort: number; dir: string }): Record<string, unknown> {
+export function palisadeConfig(o: PalisadeOptions & { externalPort: number; internalPort: number; httpPort: number; dir: string; tlsPort?: number }): Record<string, unknown> {
   return {
     node: { name: 'palisade-bench' },
     log: { level: 'warn' },
     http: { enabled: true, address: '127.0.0.1', port: o.httpPort },
-    transport: { tls: { certFile: join(o.dir, 'server.crt'), keyFile: join(o.dir, 'server.key'), caFile: join(o.dir, 'ca.crt'), generateIfMissing: false, watch: false } },
+    transport: { tls: { certFile: join(o.dir, 'server.crt'), keyFile: join(o.dir, 'server.key'), caFile: join(o.dir, 'ca.crt'), generateIfMissing: o.tls === true, watch: false } },
     realms: {
-      external: { listeners: [{ id: 'ext-udp', transport: 'udp', address: o.externalIp, port: o.externalPort }] },
+      external: {
+        listeners: [
+          { id: 'ext-udp', transport: 'udp', address: o.externalIp, port: o.externalPort },
+          ...(o.tls === true && o.tlsPort !== undefined ? [{ id: 'ext-tls', transport: 'tls', address: o.externalIp, port: o.tlsPort }] : []),
+        ],
+      },
       internal: { listeners: [{ id: 'int-udp', transport: 'udp', address: o.internalIp, port: o.internalPort }] },
     },
     softswitches: {
@@ -62,8 +71,9 @@ export async function startPalisade(o: PalisadeOptions): Promise<PalisadeProcess
   const externalPort = await freeUdpPort(o.externalIp);
   const internalPort = await freeUdpPort(o.internalIp);
   const httpPort = await freeTcpPort('127.0.0.1');
+  const tlsPort = o.tls === true ? await freeTcpPort(o.externalIp) : undefined;
   const configFile = join(dir, 'palisade.yaml');
-  writeFileSync(configFile, stringify(palisadeConfig({ ...o, externalPort, internalPort, httpPort, dir })));
+  writeFileSync(configFile, stringify(palisadeConfig({ ...o, externalPort, internalPort, httpPort, dir, ...(tlsPort !== undefined ? { tlsPort } : {}) })));
   // PALISADE_* variables would override the generated file: leave them out.
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PALISADE_')) env[k] = v;
@@ -92,6 +102,7 @@ export async function startPalisade(o: PalisadeOptions): Promise<PalisadeProcess
   return {
     pid: child.pid ?? -1,
     target: `${o.externalIp}:${externalPort}`,
+    tlsTarget: tlsPort === undefined ? undefined : `${o.externalIp}:${tlsPort}`,
     configFile,
     cpu: () => (child.pid ? cpuSeconds(child.pid) : 0),
     alive: isAlive,

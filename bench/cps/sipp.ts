@@ -65,6 +65,8 @@ export interface UacStep {
   graceS: number;
   /** answer the proxy's 407 on every INVITE (scenario file with [authentication], SIPp's -au/-ap) */
   auth?: { scenario: string; username: string; password: string };
+  /** SIPp transport mode: u1 (UDP, default) or t1 (one TCP connection, e.g. into stunnel for TLS) */
+  transport?: 'u1' | 't1';
 }
 
 export interface UacResult {
@@ -103,7 +105,7 @@ export async function runUacStep(s: UacStep, hooks: { onStart?: () => void } = {
     ...(s.auth ? ['-sf', s.auth.scenario, '-au', s.auth.username, '-ap', s.auth.password, '-auth_uri', `service@${s.target}`] : ['-sn', 'uac']),
     '-i', s.localIp,
     '-p', String(port),
-    '-t', 'u1',
+    '-t', s.transport ?? 'u1',
     '-r', String(s.rate),
     '-rp', '1000',
     '-m', String(calls),
