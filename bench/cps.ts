@@ -216,6 +216,7 @@ async function main(): Promise<number> {
       let proxyAlive: () => boolean = () => true;
       let stop: () => Promise<void> = async () => {};
       let diag: () => string = () => '';
+      let tlsTarget: string | undefined;
       if (system === 'direct') {
         target = `${uas.host}:${uas.port}`;
       } else if (system === 'palisade') {
@@ -224,14 +225,7 @@ async function main(): Promise<number> {
         proxyCpu = () => p.cpu();
         proxyAlive = () => p.alive();
         stop = () => p.stop();
-        if (values.tls) {
-          const t = await tlsFront(p.tlsTarget!, maxTimeS);
-          target = t.target;
-          stop = async () => {
-            await t.stop();
-            await p.stop();
-          };
-        }
+        tlsTarget = p.tlsTarget;
         diag = () => p.output();
         summary.version = `palisade (node ${process.versions.node})`;
         log(`cps: palisade pid ${p.pid} on ${p.target}`);
@@ -249,16 +243,19 @@ async function main(): Promise<number> {
         proxyCpu = () => k.cpu();
         proxyAlive = () => k.alive();
         stop = () => k.stop();
-        if (values.tls) {
-          const t = await tlsFront(k.tlsTarget!, maxTimeS);
-          target = t.target;
-          stop = async () => {
-            await t.stop();
-            await k.stop();
-          };
-        }
+        tlsTarget = k.tlsTarget;
         summary.version = `kamailio ${k.version}, ${kamChildren} UDP workers (${k.processes()} processes)`;
         log(`cps: kamailio pid ${k.pid} on ${k.target}, ${k.processes()} processes`);
+      }
+      if (values.tls && tlsTarget !== undefined) {
+        // the caller reaches the proxy's TLS listener through stunnel
+        const t = await tlsFront(tlsTarget, maxTimeS);
+        const stopProxy = stop;
+        target = t.target;
+        stop = async () => {
+          await t.stop();
+          await stopProxy();
+        };
       }
       try {
         if (system !== 'direct') {

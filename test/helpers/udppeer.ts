@@ -45,3 +45,19 @@ export function hdr(text: string, name: string): string | undefined {
 }
 
 export const startLine = (text: string) => text.split('\r\n', 1)[0] ?? '';
+
+/**
+ * A response to the raw request `req` as a scripted UAS writes it: its Via, From,
+ * Call-ID and CSeq, its To with `;tag=callee1` unless it has a tag, then `extra`.
+ */
+export function answer(req: string, status: string, extra: string[] = []): string {
+  return [
+    `SIP/2.0 ${status}`,
+    ...req.split('\r\n').filter((l) => /^(Via|From|Call-ID|CSeq):/i.test(l)),
+    `To: ${hdr(req, 'To')}${/tag=/.test(hdr(req, 'To') ?? '') ? '' : ';tag=callee1'}`,
+    ...extra,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}

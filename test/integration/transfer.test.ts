@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { startPalisade, type Palisade } from '../../src/main.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { hdr, startLine, udpPeer, type UdpPeer } from '../helpers/udppeer.js';
+import { answer, hdr, startLine, udpPeer, type UdpPeer } from '../helpers/udppeer.js';
 
 let sbc: Palisade;
 let caller: UdpPeer;
@@ -40,18 +40,6 @@ afterAll(async () => {
   caller?.close();
   softswitch?.close();
 });
-
-function answer(req: string, status: string, extra: string[] = []): string {
-  return [
-    `SIP/2.0 ${status}`,
-    ...req.split('\r\n').filter((l) => /^(Via|From|Call-ID|CSeq):/i.test(l)),
-    `To: ${hdr(req, 'To')}${/tag=/.test(hdr(req, 'To') ?? '') ? '' : ';tag=callee1'}`,
-    ...extra,
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
 
 function invite(callId: string, tag: string, branch: string, extra: string[] = []): string {
   return [

@@ -1,7 +1,7 @@
 // The digest arithmetic (RFC 7616 §3.4.1–3.4.3, RFC 2617 §3.2.2, RFC 8760 §2):
 // HA1, HA2 and the response, for every algorithm SIP may use.
 
-import * as nodeCrypto from 'node:crypto';
+import { hash as oneShot } from 'node:crypto';
 import type { Algorithm, DigestInput, HashName } from './types.js';
 
 interface AlgorithmInfo {
@@ -46,16 +46,13 @@ export function hexLength(a: Algorithm): number {
   return HEX_LENGTH[algorithmInfo(a).hash];
 }
 
-type OneShot = (algorithm: string, data: string | Buffer, outputEncoding: 'hex') => string;
-// crypto.hash (Node ≥ 20.12) hashes in one native call, without the Hash object
-// createHash builds each time: a digest check makes three or four of these on the
-// signalling thread. createHash stays as the fallback for older runtimes.
-const oneShot: OneShot | undefined = (nodeCrypto as { hash?: OneShot }).hash;
-
-/** H(data) as lowercase hex (a string is hashed as UTF-8, as createHash would). */
+/**
+ * H(data) as lowercase hex (a string is hashed as UTF-8). crypto.hash (Node ≥ 20.12,
+ * which `engines` requires) is one native call without the Hash object createHash
+ * builds each time; a digest check makes three or four on the signalling thread.
+ */
 export function hashHex(hash: HashName, data: string | Buffer): string {
-  if (oneShot !== undefined) return oneShot(NODE_HASH[hash], data, 'hex');
-  return nodeCrypto.createHash(NODE_HASH[hash]).update(data).digest('hex');
+  return oneShot(NODE_HASH[hash], data, 'hex');
 }
 
 /**
